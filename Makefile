@@ -1,0 +1,57 @@
+# Two commands: `make run` and `make test`. Everything else is a step they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Find a Python >= 3.12: the pyenv version named in .python-version first, then the usual names.
+PYTHON ?= $(shell \
+	want=$$(cat .python-version 2>/dev/null); \
+	for c in $$(ls -d $(HOME)/.pyenv/versions/$$want*/bin/python3 2>/dev/null | sort -V -r) \
+	         $$(command -v pyenv >/dev/null && pyenv which python3 2>/dev/null) \
+	         python3.13 python3.12 python3; do \
+		if command -v "$$c" >/dev/null 2>&1 && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+			command -v "$$c"; break; \
+		fi; \
+	done)
+
+.PHONY: help run test lint bench check-python migrate demo clean
+
+help:
+	@echo "make run   - install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all)"
+	@echo "make test  - install what is missing and run the whole test suite"
+	@echo "make lint  - ruff check and ruff format --check"
+
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "No Python 3.12 or newer found. Install Python 3.13 (e.g. 'pyenv install 3.13') and run make again."; \
+		exit 1; \
+	fi
+
+$(STAMP): requirements.txt requirements-dev.txt | check-python
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+migrate: $(STAMP)
+	$(VPY) manage.py migrate --noinput
+
+demo: migrate
+	$(VPY) manage.py seed_demo
+
+run: demo
+	@mkdir -p var
+	$(VENV)/bin/honcho -f Procfile start
+
+test: $(STAMP)
+	$(VPY) -m pytest $(if $(filter true,$(CI)),--create-db -p no:cacheprovider,--reuse-db) $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache

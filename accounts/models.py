@@ -1,0 +1,138 @@
+import datetime as dt
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Email is the login. The role decides which side of the app a person sees."""
+
+    class Role(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        CLINICIAN = "clinician", "Clinician"
+        ADMIN = "admin", "Administrator"
+
+    email = models.EmailField("email address", unique=True)
+    first_name = models.CharField("first name", max_length=80, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = "user"
+        verbose_name_plural = "users"
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_patient(self):
+        return self.role == self.Role.PATIENT
+
+    @property
+    def is_clinician(self):
+        return self.role == self.Role.CLINICIAN
+
+    def get_short_name(self):
+        return self.first_name or self.email.split("@")[0]
+
+
+def validate_time_zone(value):
+    if value not in available_time_zones():
+        raise ValidationError(
+            "We don't recognise that time zone. Pick one from the list, like Europe/London.",
+            code="unknown_time_zone",
+        )
+
+
+def available_time_zones():
+    # Legacy aliases ("US/Eastern") are valid in zoneinfo but confusing in a list.
+    return {name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC"}
+
+
+class PatientProfile(models.Model):
+    """A patient's own settings: where they live in time and how they take LDN."""
+
+    class DoseTime(models.TextChoices):
+        BEDTIME = "bedtime", "At bedtime"
+        MORNING = "morning", "In the morning"
+
+    class Formulation(models.TextChoices):
+        CAPSULE = "capsule", "Capsules"
+        LIQUID = "liquid", "Liquid"
+
+    DEFAULT_BEDTIME = dt.time(21, 30)
+    DEFAULT_MORNING = dt.time(8, 0)
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    dose_time = models.CharField(max_length=8, choices=DoseTime.choices, blank=True)
+    reminder_time = models.TimeField(null=True, blank=True)
+    reminders_enabled = models.BooleanField(default=True)
+    formulation = models.CharField(max_length=8, choices=Formulation.choices, blank=True)
+    concentration_mg_per_ml = models.DecimalField(
+        "concentration (mg per mL)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    onboarded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(concentration_mg_per_ml__isnull=True)
+                | models.Q(concentration_mg_per_ml__gt=0),
+                name="profile_concentration_positive",
+            )
+        ]
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone or "UTC")
+
+    @property
+    def is_liquid(self):
+        return self.formulation == self.Formulation.LIQUID
+
+    def local_now(self, now=None):
+        return (now or timezone.now()).astimezone(self.zone)
+
+    def local_today(self, now=None):
+        """The patient's calendar date, never the server's."""
+        return self.local_now(now).date()

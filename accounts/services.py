@@ -1,0 +1,21 @@
+from django.db import transaction
+
+from .models import PatientProfile, User
+
+
+@transaction.atomic
+def patient_register(*, user: User) -> User:
+    """Save a new patient and the profile every patient page relies on."""
+    user.role = User.Role.PATIENT
+    user.save()
+    PatientProfile.objects.get_or_create(user=user)
+    return user
+
+
+@transaction.atomic
+def profile_update(*, profile: PatientProfile, **fields) -> PatientProfile:
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.full_clean()
+    profile.save()
+    return profile

@@ -1,0 +1,158 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from titration import selectors as titration_selectors
+from titration import services as titration_services
+
+from . import services
+from .access import patient_required
+from .forms import DoseTimeForm, FormulationForm, SafetyForm, StartDateForm, TimeZoneForm
+from .models import PatientProfile
+
+# One short question per screen, in this order.
+ONBOARDING_STEPS = ["safety", "time-zone", "dose-time", "formulation", "start"]
+STEP_TITLES = {
+    "safety": "A few safety questions",
+    "time-zone": "Your time zone",
+    "dose-time": "Your dose time",
+    "formulation": "Your medicine",
+    "start": "Your first dose",
+}
+
+
+def home(request):
+    if request.user.is_authenticated and request.user.is_patient:
+        return redirect("today")
+    return render(request, "home.html")
+
+
+def _next_step(profile):
+    patient = profile.user
+    screening = titration_selectors.latest_screening(patient)
+    if screening is None:
+        return "safety"
+    if screening.blocks_plan:
+        return "stop"
+    if not profile.time_zone:
+        return "time-zone"
+    if not profile.dose_time or profile.reminder_time is None:
+        return "dose-time"
+    if not profile.formulation:
+        return "formulation"
+    if titration_selectors.current_plan(patient) is None:
+        return "start"
+    return None
+
+
+@patient_required
+def onboarding(request):
+    step = _next_step(request.user.profile)
+    if step is None:
+        return redirect("today")
+    if step == "stop":
+        return redirect("onboarding_stop")
+    return redirect("onboarding_step", step=step)
+
+
+@patient_required
+def onboarding_stop(request):
+    screening = titration_selectors.latest_screening(request.user)
+    if screening is None or not screening.blocks_plan:
+        return redirect("onboarding")
+    return render(request, "accounts/onboarding_stop.html")
+
+
+def _safety_step(request, profile):
+    form = SafetyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        screening = titration_services.safety_screening_record(patient=request.user, **form.cleaned_data)
+        if screening.blocks_plan:
+            return None, redirect("onboarding_stop")
+        if screening.alcohol:
+            messages.warning(
+                request,
+                "Alcohol: LDN and alcohol are both processed by the liver. Please talk to your "
+                "prescriber about how much you drink. You can note drinks in your daily diary.",
+            )
+        if screening.needs_prescriber_discussion:
+            messages.warning(
+                request,
+                "Liver: please check with your prescriber that LDN is right for you with your "
+                "liver condition or medicines before you start.",
+            )
+        return None, redirect("onboarding")
+    return form, None
+
+
+def _profile_step(request, profile, form_class, initial=None):
+    form = form_class(request.POST or None, instance=profile, initial=initial or {})
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(profile=profile, **form.cleaned_data)
+        return None, redirect("onboarding")
+    return form, None
+
+
+def _start_step(request, profile):
+    form = StartDateForm(request.POST or None, today=profile.local_today())
+    if request.method == "POST" and form.is_valid():
+        try:
+            titration_services.plan_start(
+                patient=request.user, start_date=form.cleaned_data["start_date"]
+            )
+        except titration_services.PlanNotAllowed:
+            return None, redirect("onboarding_stop")
+        messages.success(request, "Your plan is ready. Here is your dose for tonight.")
+        return None, redirect("today")
+    return form, None
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def onboarding_step(request, step):
+    if step not in ONBOARDING_STEPS:
+        raise Http404("No such step.")
+    profile = request.user.profile
+    if step == "start" and titration_selectors.current_plan(request.user) is not None:
+        return redirect("today")
+    if step != "safety" and _next_step(profile) in ("safety", "stop"):
+        return redirect("onboarding")
+
+    if step == "safety":
+        form, done = _safety_step(request, profile)
+    elif step == "time-zone":
+        form, done = _profile_step(request, profile, TimeZoneForm)
+    elif step == "dose-time":
+        default_time = (
+            PatientProfile.DEFAULT_MORNING
+            if profile.dose_time == PatientProfile.DoseTime.MORNING
+            else PatientProfile.DEFAULT_BEDTIME
+        )
+        form, done = _profile_step(
+            request,
+            profile,
+            DoseTimeForm,
+            initial={
+                "dose_time": profile.dose_time or PatientProfile.DoseTime.BEDTIME,
+                "reminder_time": profile.reminder_time or default_time,
+            },
+        )
+    elif step == "formulation":
+        form, done = _profile_step(request, profile, FormulationForm)
+    else:
+        form, done = _start_step(request, profile)
+    if done:
+        return done
+
+    index = ONBOARDING_STEPS.index(step)
+    context = {
+        "form": form,
+        "step": step,
+        "title": STEP_TITLES[step],
+        "number": index + 1,
+        "total": len(ONBOARDING_STEPS),
+        "previous": ONBOARDING_STEPS[index - 1] if index else None,
+        "zone_names": TimeZoneForm.zone_names() if step == "time-zone" else (),
+    }
+    return render(request, "accounts/onboarding_step.html", context)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from ops import views as ops_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("titration.urls")),
+    path("admin/", admin.site.urls),
+]

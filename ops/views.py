@@ -1,0 +1,52 @@
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ldn_tracker.celery import app as celery_app
+
+from .models import WorkerHeartbeat
+
+
+def _database_ok():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def _broker_ok():
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        return True
+    except Exception:  # noqa: BLE001 - any failure to reach the broker is "down"
+        return False
+
+
+def _worker_status():
+    try:
+        beat = WorkerHeartbeat.objects.order_by("-seen_at").first()
+    except DatabaseError:
+        return {"status": "unknown", "last_seen": None}
+    if beat is None:
+        return {"status": "none", "last_seen": None}
+    fresh = timezone.now() - beat.seen_at <= settings.WORKER_HEARTBEAT_MAX_AGE
+    return {"status": "ok" if fresh else "stale", "last_seen": beat.seen_at.isoformat()}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Public status for load balancers: 200 only when the database answers."""
+    database = _database_ok()
+    body = {
+        "database": "ok" if database else "down",
+        "broker": "ok" if _broker_ok() else "down",
+        "worker": _worker_status() if database else {"status": "unknown", "last_seen": None},
+    }
+    return JsonResponse(body, status=200 if database else 503)

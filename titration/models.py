@@ -1,0 +1,190 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from . import schedule as engine
+
+
+class SafetyScreening(models.Model):
+    """Answers to the safety screen (DOMAIN.md, safety gates). Every answer set is kept."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_screenings"
+    )
+    opioid_use = models.BooleanField(
+        "I take an opioid painkiller (including tramadol or codeine) or am coming off one"
+    )
+    alcohol = models.BooleanField("I drink alcohol")
+    liver_medications = models.BooleanField(
+        "I take a medicine processed by the liver, such as warfarin or diazepam"
+    )
+    liver_disease = models.BooleanField("I have liver disease")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+
+    def __str__(self):
+        return f"Safety screen for {self.patient} at {self.created_at:%Y-%m-%d}"
+
+    @property
+    def blocks_plan(self):
+        # LDN blocks opioids and can bring on withdrawal: no plan until the prescriber decides.
+        return self.opioid_use
+
+    @property
+    def needs_prescriber_discussion(self):
+        return self.liver_medications or self.liver_disease
+
+
+class PlanQuerySet(models.QuerySet):
+    def for_patient(self, patient):
+        return self.filter(patient=patient)
+
+
+class Plan(models.Model):
+    """A prescriber's titration plan. Its state on any day is derived from its events."""
+
+    class Protocol(models.TextChoices):
+        STANDARD = "standard", "Standard (1.5 → 3.0 → 4.5 mg over 3 weeks)"
+        GENTLE = "gentle", "Gentle (reaches the target in week 4)"
+        SENSITIVE = "sensitive", "Sensitive (0.5 mg steps, liquid)"
+        CUSTOM = "custom", "Custom (set by your clinician)"
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plans"
+    )
+    protocol = models.CharField(max_length=16, choices=Protocol.choices, default="standard")
+    target_mg = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=engine.DEFAULT_TARGET_MG,
+        validators=[MinValueValidator(engine.MIN_DOSE_MG), MaxValueValidator(engine.MAX_DOSE_MG)],
+    )
+    start_date = models.DateField()
+    custom_steps = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(target_mg__gte=Decimal("0.5"))
+                & models.Q(target_mg__lte=Decimal("6.0")),
+                name="plan_target_within_ldn_range",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_protocol_display()} plan for {self.patient} from {self.start_date}"
+
+    def get_absolute_url(self):
+        return reverse("today")
+
+    def steps(self):
+        custom = [
+            engine.Step(Decimal(str(s["dose_mg"])), s.get("min_days")) for s in self.custom_steps
+        ]
+        return engine.protocol_steps(self.protocol, self.target_mg, custom)
+
+    def spec(self, events=None):
+        """The plain-value plan the schedule engine reads. Pass events to save a query."""
+        if events is None:
+            events = self.events.all()
+        return engine.PlanSpec(
+            start_date=self.start_date,
+            steps=self.steps(),
+            events=tuple(e.as_engine_event() for e in events),
+        )
+
+    def dose_on(self, day: dt.date) -> engine.DayDose:
+        return engine.dose_on(self.spec(), day)
+
+
+class PlanEvent(models.Model):
+    """Append-only history of a plan: who changed what, when and why."""
+
+    class Kind(models.TextChoices):
+        START = "start", "Plan started"
+        HOLD = "hold", "Dose held"
+        RELEASE = "release", "Hold ended"
+        STEP_UP = "step_up", "Stepped up"
+        STEP_BACK = "step_back", "Stepped back"
+        PAUSE = "pause", "Paused"
+        RESUME = "resume", "Resumed"
+        STOP = "stop", "Stopped"
+        DOSE_TIME = "dose_time", "Dose time changed"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    effective_date = models.DateField()
+    days = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    automatic = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who recorded it; empty for the app's own automatic events.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["effective_date", "created_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} on {self.effective_date}"
+
+    def as_engine_event(self):
+        return engine.Event(self.effective_date, engine.EventKind(self.kind), self.days)
+
+
+class DoseLogQuerySet(models.QuerySet):
+    def taken(self):
+        return self.filter(status=DoseLog.Status.TAKEN)
+
+
+class DoseLog(models.Model):
+    """One logged dose (taken or skipped) for one of the patient's local dates."""
+
+    class Status(models.TextChoices):
+        TAKEN = "taken", "Taken"
+        SKIPPED = "skipped", "Skipped"
+
+    class Source(models.TextChoices):
+        APP = "app", "App"
+        EMAIL = "email", "Email link"
+        DEMO = "demo", "Demo data"
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dose_logs"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="dose_logs")
+    date = models.DateField(help_text="The patient's local date the dose was due.")
+    status = models.CharField(max_length=8, choices=Status.choices)
+    dose_mg = models.DecimalField(max_digits=4, decimal_places=2)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    is_late_entry = models.BooleanField(default=False)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.APP)
+    logged_at = models.DateTimeField()
+
+    objects = DoseLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "date"], name="one_dose_log_per_local_day")
+        ]
+
+    def __str__(self):
+        return f"{self.patient} {self.date} {self.status}"

@@ -1,0 +1,222 @@
+"""
+The titration schedule: what a patient takes on any date, as a pure function of the plan and
+its recorded events.
+
+No ORM imports here: models hand in plain values, so every rule can be tested exhaustively.
+Clinical facts are from shared/DOMAIN.md (protocols, the 6.0 mg ceiling, liquid rounding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+MIN_DOSE_MG = Decimal("0.5")
+MAX_DOSE_MG = Decimal("6.0")
+DOSE_INCREMENT_MG = Decimal("0.25")
+DEFAULT_TARGET_MG = Decimal("4.5")
+ML_QUANTUM = Decimal("0.1")
+
+
+class Protocol(StrEnum):
+    STANDARD = "standard"
+    GENTLE = "gentle"
+    SENSITIVE = "sensitive"
+    CUSTOM = "custom"
+
+
+class EventKind(StrEnum):
+    START = "start"
+    HOLD = "hold"  # stay on the current step; `days` long, or open until released
+    RELEASE = "release"  # end an open hold; titration carries on from where it was
+    STEP_UP = "step_up"  # move to the next step now (e.g. a clinician approves a held step)
+    STEP_BACK = "step_back"  # return to the previous step's dose
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    DOSE_TIME = "dose_time"  # bedtime <-> morning; does not change the dose
+
+
+class DayStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    ACTIVE = "active"
+    HELD = "held"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Step:
+    dose_mg: Decimal
+    min_days: int | None  # None: the last step, taken from then on
+
+
+@dataclass(frozen=True)
+class Event:
+    day: dt.date
+    kind: EventKind
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class DayDose:
+    day: dt.date
+    status: DayStatus
+    dose_mg: Decimal | None  # None when nothing is due (not started, paused, stopped)
+    step_index: int
+    plan_day: int  # 1 on the start date
+    days_on_step: int  # counted days already completed on this step before `day`
+
+    @property
+    def is_due(self):
+        return self.dose_mg is not None
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    start_date: dt.date
+    steps: tuple[Step, ...]
+    events: tuple[Event, ...] = field(default=())
+
+
+def protocol_steps(
+    protocol: Protocol | str,
+    target_mg: Decimal = DEFAULT_TARGET_MG,
+    custom_steps: Sequence[Step] = (),
+) -> tuple[Step, ...]:
+    """The steps of a protocol, never above the target (itself never above 6.0 mg)."""
+    target = min(Decimal(target_mg), MAX_DOSE_MG)
+    protocol = Protocol(protocol)
+    if protocol == Protocol.STANDARD:
+        raw = [Step(Decimal("1.5"), 7), Step(Decimal("3.0"), 7), Step(Decimal("4.5"), None)]
+    elif protocol == Protocol.GENTLE:
+        raw = [Step(Decimal("1.5"), 14), Step(Decimal("3.0"), 7), Step(Decimal("4.5"), None)]
+    elif protocol == Protocol.SENSITIVE:
+        raw, dose = [], MIN_DOSE_MG
+        while dose < target:
+            raw.append(Step(dose, 7))
+            dose += MIN_DOSE_MG
+        raw.append(Step(target, None))
+    else:
+        raw = list(custom_steps)
+    capped = [s for s in raw if s.dose_mg <= target]
+    if not capped:
+        capped = [Step(target, None)]
+    if protocol != Protocol.CUSTOM and capped[-1].dose_mg < target and raw[-1].dose_mg > target:
+        # A target between two protocol steps (e.g. 4.0 mg) becomes the last step.
+        capped.append(Step(target, None))
+    last = capped[-1]
+    return (*capped[:-1], Step(last.dose_mg, None))
+
+
+def _events_by_day(events: Iterable[Event]) -> dict[dt.date, list[Event]]:
+    by_day: dict[dt.date, list[Event]] = {}
+    for event in events:
+        by_day.setdefault(event.day, []).append(event)
+    return by_day
+
+
+def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> list[DayDose]:
+    """Every day from `since` (default: the start date) to `until`, inclusive.
+
+    The engine walks day by day from the start date: held and paused days do not count
+    towards a step's minimum days, so a hold moves every later step back by the held days.
+    """
+    steps = plan.steps
+    last = len(steps) - 1
+    by_day = _events_by_day(plan.events)
+    since = since or plan.start_date
+    out: list[DayDose] = []
+
+    idx, counted = 0, 0
+    hold_until: dt.date | None = None  # exclusive end of a timed hold
+    open_hold = paused = stopped = False
+
+    day = min(plan.start_date, since)
+    while day <= until:
+        if day < plan.start_date:
+            if day >= since:
+                out.append(DayDose(day, DayStatus.NOT_STARTED, None, 0, 0, 0))
+            day += dt.timedelta(days=1)
+            continue
+
+        stepped_today = False
+        for event in by_day.get(day, ()):
+            if event.kind == EventKind.HOLD:
+                if event.days:
+                    hold_until = max(hold_until or day, day + dt.timedelta(days=event.days))
+                else:
+                    open_hold = True
+            elif event.kind == EventKind.RELEASE:
+                open_hold, hold_until = False, None
+            elif event.kind == EventKind.STEP_UP and not stepped_today and idx < last:
+                idx, counted, stepped_today = idx + 1, 0, True
+                open_hold, hold_until = False, None
+            elif event.kind == EventKind.STEP_BACK and idx > 0:
+                idx, counted, stepped_today = idx - 1, 0, True
+            elif event.kind == EventKind.PAUSE:
+                paused = True
+            elif event.kind == EventKind.RESUME:
+                paused = False
+            elif event.kind == EventKind.STOP:
+                stopped = True
+
+        held = open_hold or (hold_until is not None and day < hold_until)
+        min_days = steps[idx].min_days
+        if (
+            not (held or paused or stopped or stepped_today)
+            and idx < last
+            and min_days is not None
+            and counted >= min_days
+        ):
+            idx, counted = idx + 1, 0
+
+        if stopped:
+            status, dose = DayStatus.STOPPED, None
+        elif paused:
+            status, dose = DayStatus.PAUSED, None
+        elif held:
+            status, dose = DayStatus.HELD, steps[idx].dose_mg
+        else:
+            status, dose = DayStatus.ACTIVE, steps[idx].dose_mg
+
+        if day >= since:
+            plan_day = (day - plan.start_date).days + 1
+            out.append(DayDose(day, status, dose, idx, plan_day, counted))
+        if status == DayStatus.ACTIVE:
+            counted += 1
+        day += dt.timedelta(days=1)
+    return out
+
+
+def dose_on(plan: PlanSpec, day: dt.date) -> DayDose:
+    return schedule(plan, until=day, since=day)[-1]
+
+
+def next_step_date(plan: PlanSpec, day: dt.date, horizon_days: int = 400) -> dt.date | None:
+    """The first date after `day` on which the dose changes if nothing new is recorded.
+
+    None when the patient is at the last step, or a hold is open with no end date.
+    """
+    today = dose_on(plan, day)
+    if today.status in (DayStatus.STOPPED, DayStatus.NOT_STARTED) and day >= plan.start_date:
+        return None
+    if today.status == DayStatus.NOT_STARTED:
+        return plan.start_date
+    days = schedule(plan, until=day + dt.timedelta(days=horizon_days), since=day)
+    for later in days[1:]:
+        if later.step_index != today.step_index and later.dose_mg is not None:
+            return later.day
+    return None
+
+
+def liquid_ml(dose_mg: Decimal, concentration_mg_per_ml: Decimal) -> Decimal:
+    """Volume to draw up, to 0.1 mL for an oral syringe."""
+    if concentration_mg_per_ml <= 0:
+        raise ValueError("concentration must be positive")
+    return (Decimal(dose_mg) / Decimal(concentration_mg_per_ml)).quantize(
+        ML_QUANTUM, rounding=ROUND_HALF_UP
+    )

@@ -1,0 +1,123 @@
+"""Writes that touch several models: starting a plan, recording the safety screen, logging doses."""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import DoseLog, Plan, PlanEvent, SafetyScreening
+
+LATE_ENTRY_DAYS = 2  # a dose can be logged for today or the two days before
+
+
+class PlanNotAllowed(Exception):
+    """The safety screen stops this patient starting a plan in the app."""
+
+
+class DoseAlreadyLogged(Exception):
+    def __init__(self, log):
+        super().__init__(f"A dose is already logged for {log.date}.")
+        self.log = log
+
+
+class DoseDateNotAllowed(Exception):
+    pass
+
+
+class NothingDue(Exception):
+    """No dose is due on that date (before the plan starts, paused or stopped)."""
+
+
+class NoUndo(Exception):
+    pass
+
+
+@transaction.atomic
+def safety_screening_record(
+    *, patient, opioid_use: bool, alcohol: bool, liver_medications: bool, liver_disease: bool
+) -> SafetyScreening:
+    return SafetyScreening.objects.create(
+        patient=patient,
+        opioid_use=opioid_use,
+        alcohol=alcohol,
+        liver_medications=liver_medications,
+        liver_disease=liver_disease,
+    )
+
+
+@transaction.atomic
+def plan_start(*, patient, start_date: dt.date, protocol: str = "standard", actor=None) -> Plan:
+    screening = SafetyScreening.objects.filter(patient=patient).first()
+    if screening is None or screening.blocks_plan:
+        raise PlanNotAllowed(
+            "A plan can't start in the app until the safety questions are answered "
+            "and your prescriber has confirmed LDN is safe with your other medicines."
+        )
+    plan = Plan.objects.create(patient=patient, protocol=protocol, start_date=start_date)
+    PlanEvent.objects.create(
+        plan=plan,
+        kind=PlanEvent.Kind.START,
+        effective_date=start_date,
+        actor=actor or patient,
+        reason="Plan started",
+    )
+    profile = patient.profile
+    profile.onboarded_at = profile.onboarded_at or timezone.now()
+    profile.save(update_fields=["onboarded_at", "updated_at"])
+    return plan
+
+
+def allowed_log_dates(today: dt.date) -> list[dt.date]:
+    return [today - dt.timedelta(days=n) for n in range(LATE_ENTRY_DAYS + 1)]
+
+
+@transaction.atomic
+def dose_log(
+    *,
+    patient,
+    plan: Plan,
+    day: dt.date,
+    status: str,
+    skip_reason: str = "",
+    source: str = DoseLog.Source.APP,
+    now: dt.datetime | None = None,
+) -> DoseLog:
+    now = now or timezone.now()
+    today = patient.profile.local_today(now)
+    if day not in allowed_log_dates(today):
+        raise DoseDateNotAllowed(
+            "You can log a dose for today or the 2 days before, not other dates."
+        )
+    due = plan.dose_on(day)
+    if not due.is_due:
+        raise NothingDue("No dose is due on that date.")
+    existing = DoseLog.objects.filter(patient=patient, date=day).first()
+    if existing is not None:
+        raise DoseAlreadyLogged(existing)
+    try:
+        with transaction.atomic():
+            return DoseLog.objects.create(
+                patient=patient,
+                plan=plan,
+                date=day,
+                status=status,
+                dose_mg=due.dose_mg,
+                skip_reason=skip_reason if status == DoseLog.Status.SKIPPED else "",
+                is_late_entry=day != today,
+                source=source,
+                logged_at=now,
+            )
+    except IntegrityError:
+        # Two taps at once: the unique constraint lets one through; report the other as done.
+        raise DoseAlreadyLogged(DoseLog.objects.get(patient=patient, date=day)) from None
+
+
+@transaction.atomic
+def dose_undo(*, patient, day: dt.date, now: dt.datetime | None = None) -> None:
+    """Undo is for a slip of the finger the same evening, not for rewriting history."""
+    today = patient.profile.local_today(now)
+    if day != today:
+        raise NoUndo("Only tonight's entry can be undone.")
+    deleted, _ = DoseLog.objects.filter(patient=patient, date=day).delete()
+    if not deleted:
+        raise NoUndo("There is nothing logged tonight to undo.")
