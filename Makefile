@@ -19,6 +19,9 @@ PYTHON ?= $(shell \
 
 .PHONY: help run test lint bench check-python migrate demo clean
 
+# A local run uses the development defaults (SQLite, embedded broker, console mail).
+run demo migrate: export DEBUG ?= true
+
 help:
 	@echo "make run   - install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all)"
 	@echo "make test  - install what is missing and run the whole test suite"

@@ -124,7 +124,9 @@ class FormulationForm(forms.ModelForm):
         if value <= 0:
             raise forms.ValidationError("The strength must be more than 0 mg per mL.")
         if value > Decimal("50"):
-            raise forms.ValidationError("That is much stronger than LDN liquids. Please check the label.")
+            raise forms.ValidationError(
+                "That is much stronger than LDN liquids. Please check the label."
+            )
         return value
 
     def clean(self):

@@ -67,7 +67,9 @@ def onboarding_stop(request):
 def _safety_step(request, profile):
     form = SafetyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        screening = titration_services.safety_screening_record(patient=request.user, **form.cleaned_data)
+        screening = titration_services.safety_screening_record(
+            patient=request.user, **form.cleaned_data
+        )
         if screening.blocks_plan:
             return None, redirect("onboarding_stop")
         if screening.alcohol:

@@ -212,11 +212,35 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Email: console in development unless EMAIL_URL is set (smtp://user:pass@host:587 etc.).
+# Email (Django 6.1 MAILERS): console in development unless EMAIL_URL is set
+# (smtp+tls://user:password@host:587, smtp://127.0.0.1:1025, consolemail://, filemail:///path).
+EMAIL_TIMEOUT_SECONDS = env.int("EMAIL_TIMEOUT", default=10)
+
+
+def _mailer_from_url(url):
+    config = environ.Env.email_url_config(url)
+    backend = config["EMAIL_BACKEND"]
+    if backend.endswith("smtp.EmailBackend"):
+        options = {
+            "host": config.get("EMAIL_HOST", "localhost"),
+            "port": config.get("EMAIL_PORT", 25),
+            "username": config.get("EMAIL_HOST_USER", ""),
+            "password": config.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": config.get("EMAIL_USE_TLS", False),
+            "use_ssl": config.get("EMAIL_USE_SSL", False),
+            "timeout": EMAIL_TIMEOUT_SECONDS,
+        }
+    elif backend.endswith("filebased.EmailBackend"):
+        options = {"file_path": config.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")}
+    else:
+        options = {}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
 if "EMAIL_URL" in env.ENVIRON:
-    vars().update(env.email_url("EMAIL_URL"))
+    MAILERS = {"default": _mailer_from_url(env.str("EMAIL_URL"))}
 elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
     raise ImproperlyConfigured(
         "The environment variable EMAIL_URL is required when DEBUG is off "
@@ -224,7 +248,6 @@ else:
     )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LDN Tracker <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # Celery: Redis when REDIS_URL is set; otherwise an embedded file-system broker so a local
 # run needs nothing installed.
@@ -292,7 +315,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # How long a worker heartbeat counts as alive on /healthz.

@@ -110,7 +110,9 @@ class DiaryEntry(models.Model):
         ordering = ["-date"]
         verbose_name_plural = "diary entries"
         constraints = [
-            models.UniqueConstraint(fields=["patient", "date"], name="one_diary_entry_per_local_day"),
+            models.UniqueConstraint(
+                fields=["patient", "date"], name="one_diary_entry_per_local_day"
+            ),
             *[
                 models.CheckConstraint(
                     condition=models.Q(**{f"{name}__isnull": True})

@@ -7,7 +7,15 @@ class PlanEventInline(admin.TabularInline):
     model = PlanEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["kind", "effective_date", "days", "reason", "automatic", "actor", "created_at"]
+    readonly_fields = [
+        "kind",
+        "effective_date",
+        "days",
+        "reason",
+        "automatic",
+        "actor",
+        "created_at",
+    ]
 
     def has_add_permission(self, request, obj=None):
         # Plan events are append-only and are written by the app's services.
@@ -30,5 +38,12 @@ class DoseLogAdmin(admin.ModelAdmin):
 
 @admin.register(SafetyScreening)
 class SafetyScreeningAdmin(admin.ModelAdmin):
-    list_display = ["patient", "opioid_use", "alcohol", "liver_medications", "liver_disease", "created_at"]
+    list_display = [
+        "patient",
+        "opioid_use",
+        "alcohol",
+        "liver_medications",
+        "liver_disease",
+        "created_at",
+    ]
     readonly_fields = ["created_at"]

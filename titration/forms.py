@@ -29,7 +29,10 @@ class LateDoseForm(forms.Form):
     )
     status = forms.ChoiceField(
         label="Did you take it?",
-        choices=[(DoseLog.Status.TAKEN, "Yes, I took it"), (DoseLog.Status.SKIPPED, "No, I skipped it")],
+        choices=[
+            (DoseLog.Status.TAKEN, "Yes, I took it"),
+            (DoseLog.Status.SKIPPED, "No, I skipped it"),
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": "Choose whether you took it or skipped it."},
     )

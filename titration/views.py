@@ -109,7 +109,9 @@ def dose_late(request):
                 now=now,
             )
         except services.DoseAlreadyLogged as exc:
-            form.add_error("day", f"That day is already logged ({exc.log.get_status_display().lower()}).")
+            form.add_error(
+                "day", f"That day is already logged ({exc.log.get_status_display().lower()})."
+            )
         except (services.NothingDue, services.DoseDateNotAllowed) as exc:
             form.add_error("day", str(exc))
         else:

@@ -1,0 +1,10 @@
+"""Loaded with `-p tests.env_defaults` (pyproject addopts) before Django reads its settings.
+
+Tests run with the development defaults (SQLite, console mail, plain static storage) unless
+the environment says otherwise; CI points DATABASE_URL at PostgreSQL and REDIS_URL at Redis.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
