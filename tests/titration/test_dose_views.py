@@ -1,0 +1,166 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from titration.models import DoseLog
+
+from ..factories import DoseLogFactory, onboarded_patient
+
+pytestmark = pytest.mark.django_db
+
+PATIENT_PAGES = ["today", "dose_skip", "dose_late"]
+PATIENT_POSTS = ["dose_take", "dose_skip", "dose_undo", "dose_late"]
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES)
+def test_anonymous_visitors_are_sent_to_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES + PATIENT_POSTS)
+def test_clinicians_get_404_on_patient_pages(client, clinician, name):
+    client.force_login(clinician)
+    method = client.post if name in PATIENT_POSTS else client.get
+    assert method(reverse(name)).status_code == 404
+    assert DoseLog.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES)
+def test_patient_without_a_plan_is_sent_to_onboarding(client, new_patient, name):
+    client.force_login(new_patient)
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("onboarding")
+
+
+def test_logging_a_dose_never_touches_another_patients_day(patient_client, patient, other_patient):
+    DoseLogFactory(plan=other_patient.plans.get())
+    patient_client.post(reverse("dose_take"))
+    assert DoseLog.objects.filter(patient=patient).count() == 1
+    assert DoseLog.objects.filter(patient=other_patient).count() == 1
+    body = patient_client.get(reverse("today")).content.decode()
+    assert "Taken at" in body
+
+
+def test_get_on_post_only_urls_is_refused(patient_client):
+    assert patient_client.get(reverse("dose_take")).status_code == 405
+    assert patient_client.get(reverse("dose_undo")).status_code == 405
+
+
+def test_skipping_asks_for_an_optional_reason_and_records_it(patient_client, patient):
+    page = patient_client.get(reverse("dose_skip"))
+    assert "Why are you skipping tonight? (optional)" in page.content.decode()
+    patient_client.post(reverse("dose_skip"), {"reason": "Felt sick"})
+    log = DoseLog.objects.get(patient=patient)
+    assert log.status == DoseLog.Status.SKIPPED
+    assert log.skip_reason == "Felt sick"
+
+
+def test_a_too_long_skip_reason_is_refused_and_kept(patient_client, patient):
+    reason = "x" * 201
+    response = patient_client.post(reverse("dose_skip"), {"reason": reason})
+    assert response.status_code == 200
+    assert "under 200 characters" in response.content.decode()
+    assert reason in response.content.decode()
+    assert not DoseLog.objects.exists()
+
+
+def test_undo_removes_tonights_log(patient_client, patient):
+    patient_client.post(reverse("dose_take"))
+    patient_client.post(reverse("dose_undo"))
+    assert not DoseLog.objects.filter(patient=patient).exists()
+    assert "I took it" in patient_client.get(reverse("today")).content.decode()
+
+
+def test_undo_with_nothing_logged_says_so(patient_client):
+    response = patient_client.post(reverse("dose_undo"), follow=True)
+    assert "nothing logged tonight" in response.content.decode()
+
+
+def test_a_late_entry_for_yesterday_is_stamped_late(client):
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(start_date=dt.date(2026, 11, 10))
+        client.force_login(user)
+        response = client.post(
+            reverse("dose_late"), {"day": "2026-11-19", "status": DoseLog.Status.TAKEN}
+        )
+    assert response.status_code == 302
+    log = DoseLog.objects.get(patient=user)
+    assert log.date == dt.date(2026, 11, 19)
+    assert log.is_late_entry is True
+    assert str(log.dose_mg) == "3.00"  # day 10 of the standard plan
+
+
+@pytest.mark.parametrize("day", ["2026-11-17", "2026-11-21", "not-a-date"])
+def test_late_entry_refuses_dates_outside_the_window(client, day):
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(start_date=dt.date(2026, 11, 10))
+        client.force_login(user)
+        response = client.post(reverse("dose_late"), {"day": day, "status": "taken"})
+    assert response.status_code == 200
+    assert "today or the 2 days before" in response.content.decode()
+    assert not DoseLog.objects.exists()
+
+
+def test_late_entry_for_an_already_logged_day_says_so(client):
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(start_date=dt.date(2026, 11, 10))
+        DoseLogFactory(plan=user.plans.get(), date=dt.date(2026, 11, 19))
+        client.force_login(user)
+        response = client.post(reverse("dose_late"), {"day": "2026-11-19", "status": "skipped"})
+    assert "already logged" in response.content.decode()
+    assert DoseLog.objects.get(patient=user).status == DoseLog.Status.TAKEN
+
+
+def test_today_uses_the_patients_local_date_not_the_servers(client):
+    # 23:30 UTC on the 20th is already the 21st in Auckland: day 2 of a plan started on the 20th.
+    with time_machine.travel(dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(time_zone="Pacific/Auckland", start_date=dt.date(2026, 11, 20))
+        client.force_login(user)
+        body = client.get(reverse("today")).content.decode()
+        client.post(reverse("dose_take"))
+    assert "Day 2 of your plan" in body
+    assert DoseLog.objects.get(patient=user).date == dt.date(2026, 11, 21)
+
+
+def test_missed_yesterday_shows_a_gentle_line_and_a_single_dose(client):
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(start_date=dt.date(2026, 11, 15))
+        client.force_login(user)
+        body = client.get(reverse("today")).content.decode()
+    assert "No dose was logged yesterday" in body
+    assert "Never take two doses" in body
+    assert "1.5 mg" in body
+    assert "3.0 mg" not in body.split("Next step")[0]
+
+
+def test_liquid_patients_see_ml_to_one_decimal(client):
+    user = onboarded_patient(formulation="liquid", concentration_mg_per_ml=5)
+    client.force_login(user)
+    body = client.get(reverse("today")).content.decode()
+    assert "1.5 mg" in body
+    assert "0.3 mL" in body
+
+
+def test_the_next_step_date_is_shown(client):
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(start_date=dt.date(2026, 11, 20))
+        client.force_login(user)
+        body = client.get(reverse("today")).content.decode()
+    assert "Next step: 3.0 mg from Friday 27 November" in body
+
+
+def test_today_page_query_count_does_not_grow_with_history(client, django_assert_max_num_queries):
+    start = timezone.now().date() - dt.timedelta(days=60)
+    user = onboarded_patient(start_date=start)
+    plan = user.plans.get()
+    for offset in range(60):
+        DoseLogFactory(plan=plan, date=start + dt.timedelta(days=offset))
+    client.force_login(user)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("today")).status_code == 200
