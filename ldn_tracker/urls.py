@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("titration.urls")),
+    path("", include("symptoms.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -57,12 +57,30 @@ def _factor(label):
 
 
 class DiaryEntryQuerySet(models.QuerySet):
+    def for_patient_between(self, patient, since, until):
+        return self.filter(patient=patient, date__gte=since, date__lte=until)
+
     def with_side_effect_at_least(self, severity):
-        """Entries where any side effect reached `severity` (the titration tolerance gate)."""
         condition = models.Q()
         for name in SIDE_EFFECTS:
             condition |= models.Q(**{f"{name}__gte": severity})
         return self.filter(condition)
+
+    def worst_side_effect_by_day(self, patient, since, until) -> dict:
+        """{local date: worst side-effect severity that day}: what titration's tolerance rules
+        read. Side effects are recorded only in the diary; this is the one way to read them."""
+        rows = self.for_patient_between(patient, since, until).values_list("date", *SIDE_EFFECTS)
+        return {row[0]: max((level or 0) for level in row[1:]) for row in rows}
+
+    def sleep_side_effect_days(self, patient, since, until) -> set:
+        """Dates with vivid dreams or trouble sleeping reported (mild or worse)."""
+        return set(
+            self.for_patient_between(patient, since, until)
+            .filter(
+                models.Q(vivid_dreams__gte=Severity.MILD) | models.Q(insomnia__gte=Severity.MILD)
+            )
+            .values_list("date", flat=True)
+        )
 
 
 class DiaryEntry(models.Model):

@@ -102,7 +102,7 @@ class Plan(models.Model):
         return engine.PlanSpec(
             start_date=self.start_date,
             steps=self.steps(),
-            events=tuple(e.as_engine_event() for e in events),
+            events=tuple(e.as_engine_event() for e in events if e.changes_schedule),
         )
 
     def dose_on(self, day: dt.date) -> engine.DayDose:
@@ -122,6 +122,9 @@ class PlanEvent(models.Model):
         RESUME = "resume", "Resumed"
         STOP = "stop", "Stopped"
         DOSE_TIME = "dose_time", "Dose time changed"
+        # Decisions that change nothing in the schedule but are part of the story.
+        KEEP_DOSE = "keep_dose", "Kept this dose after side effects"
+        KEEP_TIME = "keep_time", "Kept the dose time"
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -145,8 +148,15 @@ class PlanEvent(models.Model):
     def __str__(self):
         return f"{self.kind} on {self.effective_date}"
 
+    @property
+    def changes_schedule(self):
+        return self.kind in ENGINE_EVENT_KINDS
+
     def as_engine_event(self):
         return engine.Event(self.effective_date, engine.EventKind(self.kind), self.days)
+
+
+ENGINE_EVENT_KINDS = frozenset(kind.value for kind in engine.EventKind)
 
 
 class DoseLogQuerySet(models.QuerySet):
@@ -188,3 +198,60 @@ class DoseLog(models.Model):
 
     def __str__(self):
         return f"{self.patient} {self.date} {self.status}"
+
+
+class SupplyEntry(models.Model):
+    """A refill received, or a count of what is on hand. What is left is derived from these
+    and the doses logged since, never stored."""
+
+    class Kind(models.TextChoices):
+        REFILL = "refill", "Refill received"
+        COUNT = "count", "Counted what I have"
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supply_entries"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    received_on = models.DateField()
+    amount = models.DecimalField(
+        max_digits=7,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Capsules, or mL of liquid.",
+    )
+    capsule_strength_mg = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(engine.MAX_DOSE_MG)],
+    )
+    concentration_mg_per_ml = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    discard_on = models.DateField(null=True, blank=True, help_text="Liquid: from the label.")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="supply_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capsule_strength_mg__isnull=False)
+                | models.Q(concentration_mg_per_ml__isnull=False),
+                name="supply_has_strength_or_concentration",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} on {self.received_on}"
+
+    @property
+    def is_liquid(self):
+        return self.concentration_mg_per_ml is not None

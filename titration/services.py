@@ -5,7 +5,10 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import DoseLog, Plan, PlanEvent, SafetyScreening
+from accounts.models import PatientProfile
+
+from . import schedule as engine
+from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
 
 LATE_ENTRY_DAYS = 2  # a dose can be logged for today or the two days before
 
@@ -30,6 +33,10 @@ class NothingDue(Exception):
 
 class NoUndo(Exception):
     pass
+
+
+class PlanChangeNotAllowed(Exception):
+    """The change makes no sense for the plan as it stands (e.g. step back from the first step)."""
 
 
 @transaction.atomic
@@ -121,3 +128,98 @@ def dose_undo(*, patient, day: dt.date, now: dt.datetime | None = None) -> None:
     deleted, _ = DoseLog.objects.filter(patient=patient, date=day).delete()
     if not deleted:
         raise NoUndo("There is nothing logged tonight to undo.")
+
+
+def _event_append(*, plan, kind, day, actor=None, reason="", days=None, automatic=False):
+    # Plan events are append-only: the schedule is derived from them, so no row is ever edited.
+    return PlanEvent.objects.create(
+        plan=plan,
+        kind=kind,
+        effective_date=day,
+        days=days,
+        reason=reason[:300],
+        automatic=automatic,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def plan_hold(*, plan: Plan, actor, day: dt.date, days: int | None, reason: str) -> PlanEvent:
+    """Stay at the current dose: `days` long, or until released when `days` is None."""
+    if days is not None and not 1 <= days <= 60:
+        raise PlanChangeNotAllowed("A hold lasts between 1 and 60 days.")
+    due = plan.dose_on(day)
+    if due.status in (engine.DayStatus.STOPPED, engine.DayStatus.NOT_STARTED):
+        raise PlanChangeNotAllowed("There is no dose to stay at on that day.")
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.HOLD, day=day, actor=actor, reason=reason, days=days
+    )
+
+
+@transaction.atomic
+def plan_step_back(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    due = plan.dose_on(day)
+    if due.step_index == 0 or not due.is_due:
+        raise PlanChangeNotAllowed("You are already on the first dose of the plan.")
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.STEP_BACK, day=day, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def plan_keep_dose(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.KEEP_DOSE, day=day, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def plan_dose_time_switch(*, plan: Plan, actor, day: dt.date, dose_time: str, reason: str):
+    """Switch between bedtime and morning dosing; the reminder moves with it."""
+    profile = plan.patient.profile
+    if dose_time == profile.dose_time:
+        raise PlanChangeNotAllowed("That is already your dose time.")
+    profile.dose_time = dose_time
+    profile.reminder_time = (
+        PatientProfile.DEFAULT_MORNING
+        if dose_time == PatientProfile.DoseTime.MORNING
+        else PatientProfile.DEFAULT_BEDTIME
+    )
+    profile.save(update_fields=["dose_time", "reminder_time", "updated_at"])
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.DOSE_TIME, day=day, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def plan_keep_time(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.KEEP_TIME, day=day, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def supply_record(
+    *,
+    patient,
+    kind: str,
+    received_on: dt.date,
+    amount,
+    capsule_strength_mg=None,
+    concentration_mg_per_ml=None,
+    discard_on: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> SupplyEntry:
+    entry = SupplyEntry(
+        patient=patient,
+        kind=kind,
+        received_on=received_on,
+        amount=amount,
+        capsule_strength_mg=capsule_strength_mg,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        discard_on=discard_on,
+        recorded_at=now or timezone.now(),
+    )
+    entry.full_clean()
+    entry.save()
+    return entry

@@ -1,0 +1,34 @@
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DiaryEntry
+
+DIARY_DAYS_BACK = 7
+
+
+class DiaryDateNotAllowed(Exception):
+    pass
+
+
+def allowed_diary_dates(today: dt.date) -> list[dt.date]:
+    return [today - dt.timedelta(days=n) for n in range(DIARY_DAYS_BACK + 1)]
+
+
+@transaction.atomic
+def diary_save(*, patient, day: dt.date, values: dict, now: dt.datetime | None = None):
+    """Create or update the patient's entry for a local date; saving again edits it."""
+    now = now or timezone.now()
+    today = patient.profile.local_today(now)
+    if day > today:
+        raise DiaryDateNotAllowed("You can't fill in a diary for a day that hasn't happened yet.")
+    if day not in allowed_diary_dates(today):
+        raise DiaryDateNotAllowed("You can fill in today or up to 7 days back.")
+    entry, _ = DiaryEntry.objects.select_for_update().get_or_create(patient=patient, date=day)
+    for name, value in values.items():
+        setattr(entry, name, value)
+    entry.edited_after_day = entry.edited_after_day or day < today
+    entry.full_clean()
+    entry.save()
+    return entry

@@ -1,0 +1,70 @@
+"""Adherence (shared/DOMAIN.md: doses taken / doses due; under 80% is non-adherent). Pure."""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+NON_ADHERENT_BELOW = Decimal("0.80")
+TAKEN, SKIPPED = "taken", "skipped"
+
+
+@dataclass(frozen=True)
+class Adherence:
+    days: int
+    due: int
+    taken: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        if not self.due:
+            return None
+        return Decimal(self.taken) / Decimal(self.due)
+
+    @property
+    def percent(self) -> int | None:
+        rate = self.rate
+        if rate is None:
+            return None
+        return int((rate * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+    @property
+    def is_non_adherent(self) -> bool:
+        return self.rate is not None and self.rate < NON_ADHERENT_BELOW
+
+
+def adherence(
+    *,
+    today: dt.date,
+    days: int,
+    due_days: Iterable[dt.date],
+    logs: Mapping[dt.date, str],
+) -> Adherence:
+    """Over the `days` local days ending today. Tonight counts only once it is logged:
+    a dose is not missed before the day is over."""
+    start = today - dt.timedelta(days=days - 1)
+    due = [d for d in due_days if start <= d <= today and (d < today or d in logs)]
+    taken = sum(1 for d in due if logs.get(d) == TAKEN)
+    return Adherence(days=days, due=len(due), taken=taken)
+
+
+def streak(*, today: dt.date, due_days: Iterable[dt.date], logs: Mapping[dt.date, str]) -> int:
+    """Doses taken in a row up to today (or yesterday, while tonight is still to come).
+
+    Days with nothing due (a paused plan) neither break nor extend the streak.
+    """
+    count = 0
+    for day in sorted((d for d in due_days if d <= today), reverse=True):
+        status = logs.get(day)
+        if status == TAKEN:
+            count += 1
+        elif day == today and status is None:
+            continue
+        else:
+            break
+    return count
+
+
+def missed_days(*, today: dt.date, due_days: Iterable[dt.date], logs: Mapping[dt.date, str]):
+    """Due days before today with nothing logged."""
+    return [d for d in due_days if d < today and d not in logs]

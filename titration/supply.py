@@ -1,0 +1,63 @@
+"""
+Supply arithmetic for capsules and liquid (shared/DOMAIN.md, formulations). Pure.
+
+Capsules are compounded at fixed strengths, so a dose is a whole number of capsules or it
+cannot be made from the current batch. Liquid is drawn up in mL at the label concentration.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+WARN_DAYS_BEFORE_RUNNING_OUT = 7
+
+
+def capsules_for(dose_mg: Decimal, strength_mg: Decimal) -> int | None:
+    """Whole capsules that make the dose, or None when this strength cannot make it."""
+    if strength_mg <= 0:
+        raise ValueError("capsule strength must be positive")
+    count = Decimal(dose_mg) / Decimal(strength_mg)
+    if count != count.to_integral_value() or count < 1:
+        return None
+    return int(count)
+
+
+def units_for(dose_mg: Decimal, *, capsule_strength_mg=None, concentration_mg_per_ml=None):
+    """What one dose uses up: capsules (int) or mL (Decimal, unrounded). None if impossible."""
+    if capsule_strength_mg:
+        return capsules_for(dose_mg, capsule_strength_mg)
+    if concentration_mg_per_ml:
+        return Decimal(dose_mg) / Decimal(concentration_mg_per_ml)
+    return None
+
+
+def runs_out_on(
+    *,
+    on_hand: Decimal,
+    upcoming_doses: Iterable[tuple[dt.date, Decimal]],
+    capsule_strength_mg=None,
+    concentration_mg_per_ml=None,
+) -> dt.date | None:
+    """The first date whose dose the supply on hand can no longer cover.
+
+    `upcoming_doses` are (date, dose in mg) from the schedule, starting with the next dose to
+    be taken. None when the supply lasts beyond the horizon given, or a dose can't be made
+    from this strength (flagged separately).
+    """
+    left = Decimal(on_hand)
+    for day, dose_mg in upcoming_doses:
+        need = units_for(
+            dose_mg,
+            capsule_strength_mg=capsule_strength_mg,
+            concentration_mg_per_ml=concentration_mg_per_ml,
+        )
+        if need is None:
+            return None
+        if left < need:
+            return day
+        left -= need
+    return None
+
+
+def needs_refill_warning(today: dt.date, runs_out: dt.date | None) -> bool:
+    return runs_out is not None and (runs_out - today).days <= WARN_DAYS_BEFORE_RUNNING_OUT
