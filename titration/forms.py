@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 
@@ -43,3 +44,115 @@ class LateDoseForm(forms.Form):
             (d.isoformat(), d.strftime("%A %-d %B") + (" (today)" if d == today else ""))
             for d in allowed_log_dates(today)
         ]
+
+
+class HoldForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label="How long would you like to stay at this dose?",
+        choices=[("3", "3 more days"), ("7", "A week"), ("14", "Two weeks")],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how long to stay at this dose."},
+    )
+    reason = forms.CharField(
+        label="Why? (optional, your clinician will see it)",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "Please keep the reason under 200 characters."},
+    )
+
+
+class SupplyForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What are you recording?",
+        choices=[("refill", "A refill I received"), ("count", "What I have left right now")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a refill or a count."},
+    )
+    received_on = forms.DateField(
+        label="Date",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Please enter the date.",
+            "invalid": "Please enter a date like 2026-11-22.",
+        },
+    )
+    amount = forms.DecimalField(
+        label="How many capsules, or how many mL of liquid?",
+        min_value=0,
+        max_value=10000,
+        decimal_places=1,
+        max_digits=7,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
+        error_messages={
+            "required": "Please enter an amount.",
+            "invalid": "Please enter a number, like 30 or 100.",
+            "min_value": "The amount can't be negative.",
+            "max_value": "That is more than any pharmacy supplies. Please check it.",
+            "max_decimal_places": "Use at most one decimal place.",
+            "max_digits": "That number is too long.",
+        },
+    )
+    capsule_strength_mg = forms.DecimalField(
+        label="Capsules: strength of one capsule (mg)",
+        required=False,
+        min_value=Decimal("0.25"),
+        max_value=Decimal("6.0"),
+        decimal_places=2,
+        max_digits=4,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.25"}),
+        error_messages={
+            "invalid": "Please enter a number, like 1.5.",
+            "min_value": "A capsule is at least 0.25 mg.",
+            "max_value": "LDN capsules are at most 6.0 mg.",
+            "max_decimal_places": "Use at most two decimal places.",
+            "max_digits": "That number is too long.",
+        },
+    )
+    concentration_mg_per_ml = forms.DecimalField(
+        label="Liquid: strength on the label (mg per mL)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("50"),
+        decimal_places=2,
+        max_digits=5,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+        error_messages={
+            "invalid": "Please enter a number, like 1 or 5.",
+            "min_value": "The strength must be more than 0 mg per mL.",
+            "max_value": "That is much stronger than LDN liquids. Please check the label.",
+            "max_decimal_places": "Use at most two decimal places.",
+            "max_digits": "That number is too long.",
+        },
+    )
+    discard_on = forms.DateField(
+        label="Liquid: discard date on the label",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Please enter a date like 2026-12-31."},
+    )
+
+    def __init__(self, *args, liquid: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.liquid = liquid
+        if liquid:
+            del self.fields["capsule_strength_mg"]
+        else:
+            del self.fields["concentration_mg_per_ml"]
+            del self.fields["discard_on"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            self.liquid
+            and not cleaned.get("concentration_mg_per_ml")
+            and "concentration_mg_per_ml" not in self.errors
+        ):
+            self.add_error("concentration_mg_per_ml", "Please enter the strength from the label.")
+        if (
+            not self.liquid
+            and not cleaned.get("capsule_strength_mg")
+            and "capsule_strength_mg" not in self.errors
+        ):
+            self.add_error("capsule_strength_mg", "Please enter the strength of one capsule.")
+        return cleaned

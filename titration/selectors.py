@@ -1,13 +1,21 @@
-"""Read-only queries for titration pages."""
+"""Read-only queries and derived views for titration pages. Nothing here writes."""
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 
+from symptoms.models import DiaryEntry
+
+from . import adherence as adherence_rules
 from . import schedule as engine
-from .models import DoseLog, Plan, SafetyScreening
+from . import supply as supply_rules
+from . import timing, tolerance
+from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
+
+UPCOMING_DAYS = 28
 
 
 def current_plan(patient) -> Plan | None:
@@ -18,42 +26,291 @@ def latest_screening(patient) -> SafetyScreening | None:
     return SafetyScreening.objects.filter(patient=patient).first()
 
 
+def dose_ml(dose_mg, profile) -> Decimal | None:
+    if dose_mg is None or not profile.is_liquid or not profile.concentration_mg_per_ml:
+        return None
+    return engine.liquid_ml(dose_mg, profile.concentration_mg_per_ml)
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """A plan with everything the engine and the rules read, fetched once."""
+
+    plan: Plan
+    events: list
+    spec: engine.PlanSpec
+    logs: dict  # {date: DoseLog}
+    today: dt.date
+
+    @property
+    def statuses(self):
+        return {day: log.status for day, log in self.logs.items()}
+
+
+def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
+    events = list(plan.events.all())
+    logs = {log.date: log for log in DoseLog.objects.filter(patient=patient, plan=plan)}
+    return PlanState(plan=plan, events=events, spec=plan.spec(events), logs=logs, today=today)
+
+
 @dataclass(frozen=True)
 class Tonight:
-    """Everything the Today page says about tonight's dose."""
+    """Everything the Today page says about the dose to take (or log) now."""
 
     plan: Plan
     local_today: dt.date
+    dose_day: dt.date  # the date the big button logs: last night's while it may still be taken
     due: engine.DayDose
     dose_ml: Decimal | None
     next_step: dt.date | None
     next_step_dose_mg: Decimal | None
     log: DoseLog | None
+    previous: timing.LateDose
     missed_yesterday: bool
+    hold_reason: str
+    adherence_7: adherence_rules.Adherence
+    adherence_28: adherence_rules.Adherence
+    streak: int
+    step_back_offer: dt.date | None
+    suggest_morning: bool
+    latest_change: PlanEvent | None
+
+    @property
+    def is_last_night(self):
+        return self.dose_day != self.local_today
+
+
+def _hold_reason(state: PlanState, day: dt.date) -> str:
+    holds = [
+        e
+        for e in state.events
+        if e.kind == PlanEvent.Kind.HOLD
+        and e.effective_date <= day
+        and (e.days is None or e.effective_date + dt.timedelta(days=e.days) > day)
+    ]
+    if not holds:
+        return ""
+    latest = holds[-1]
+    return latest.reason or "Your dose is being held."
 
 
 def tonight(patient, plan: Plan, now: dt.datetime | None = None) -> Tonight:
+    now = now or timezone.now()
     profile = patient.profile
-    today = profile.local_today(now or timezone.now())
-    spec = plan.spec()
-    days = engine.schedule(spec, until=today, since=today - dt.timedelta(days=1))
-    yesterday, due = days[0], days[-1]
-    logs = {
-        log.date: log
-        for log in DoseLog.objects.filter(patient=patient, date__gte=yesterday.day, date__lte=today)
-    }
-    next_step = engine.next_step_date(spec, today)
-    next_dose = engine.dose_on(spec, next_step).dose_mg if next_step else None
-    dose_ml = None
-    if due.is_due and profile.is_liquid and profile.concentration_mg_per_ml:
-        dose_ml = engine.liquid_ml(due.dose_mg, profile.concentration_mg_per_ml)
+    local_now = profile.local_now(now)
+    today = local_now.date()
+    yesterday = today - dt.timedelta(days=1)
+    state = plan_state(patient, plan, today)
+    month_ago = today - dt.timedelta(days=27)
+    days = engine.schedule(state.spec, until=today, since=min(month_ago, yesterday))
+    by_day = {d.day: d for d in days}
+    due_days = [d.day for d in days if d.is_due]
+    statuses = state.statuses
+
+    previous = timing.previous_dose_status(
+        local_now=local_now,
+        dose_time=profile.reminder_time or profile.DEFAULT_BEDTIME,
+        yesterday_due=by_day[yesterday].is_due if yesterday in by_day else False,
+        yesterday_logged=yesterday in state.logs,
+    )
+    dose_day = yesterday if previous == timing.LateDose.TAKE_NOW else today
+    due = by_day[dose_day]
+    next_step = engine.next_step_date(state.spec, today)
+    next_dose = engine.dose_on(state.spec, next_step).dose_mg if next_step else None
+
+    week_ago = today - dt.timedelta(days=6)
+    worst = DiaryEntry.objects.worst_side_effect_by_day(patient, week_ago, today)
+    sleep_days = DiaryEntry.objects.sleep_side_effect_days(patient, week_ago, today)
+    trigger = tolerance.step_back_trigger(today, worst)
+    if trigger is not None and _answered_since(state, trigger, (PlanEvent.Kind.STEP_BACK,)):
+        trigger = None
+    if trigger is not None and due.step_index == 0:
+        trigger = None  # nothing lower to go back to: the clinician is told instead
+    morning = (
+        profile.dose_time != profile.DoseTime.MORNING
+        and tolerance.suggests_morning(today, sleep_days)
+        and not _answered_since(state, week_ago, (PlanEvent.Kind.DOSE_TIME,))
+    )
+    latest_change = next(
+        (e for e in reversed(state.events) if e.actor_id and e.actor_id != patient.pk), None
+    )
     return Tonight(
         plan=plan,
         local_today=today,
+        dose_day=dose_day,
         due=due,
-        dose_ml=dose_ml,
+        dose_ml=dose_ml(due.dose_mg, profile),
         next_step=next_step,
         next_step_dose_mg=next_dose,
-        log=logs.get(today),
-        missed_yesterday=yesterday.is_due and yesterday.day not in logs,
+        log=state.logs.get(dose_day),
+        previous=previous,
+        missed_yesterday=previous == timing.LateDose.SKIP,
+        hold_reason=_hold_reason(state, dose_day) if due.status == engine.DayStatus.HELD else "",
+        adherence_7=adherence_rules.adherence(
+            today=today, days=7, due_days=due_days, logs=statuses
+        ),
+        adherence_28=adherence_rules.adherence(
+            today=today, days=28, due_days=due_days, logs=statuses
+        ),
+        streak=adherence_rules.streak(today=today, due_days=due_days, logs=statuses),
+        step_back_offer=trigger,
+        suggest_morning=morning,
+        latest_change=latest_change,
+    )
+
+
+def _answered_since(state: PlanState, since: dt.date, extra_kinds=()) -> bool:
+    """Whether the patient (or clinician) already answered a suggestion raised on `since`."""
+    kinds = {PlanEvent.Kind.KEEP_DOSE, PlanEvent.Kind.KEEP_TIME, *extra_kinds}
+    return any(e.kind in kinds and e.effective_date >= since for e in state.events)
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: dt.date
+    dose_mg: Decimal | None
+    dose_ml: Decimal | None
+    plan_day: int
+    status: str  # taken, skipped, missed, held, paused, stopped, due, upcoming
+    step_changes: bool
+    late: bool
+
+
+def day_rows(patient, state: PlanState, since: dt.date, until: dt.date) -> list[DayRow]:
+    profile = patient.profile
+    rows, previous_dose = [], None
+    for d in engine.schedule(state.spec, until=until, since=since):
+        log = state.logs.get(d.day)
+        if log is not None:
+            status = log.status
+        elif not d.is_due:
+            status = d.status.value
+        elif d.day < state.today:
+            status = "missed"
+        elif d.day == state.today:
+            status = "due"
+        elif d.status == engine.DayStatus.HELD:
+            status = "held"
+        else:
+            status = "upcoming"
+        rows.append(
+            DayRow(
+                day=d.day,
+                dose_mg=d.dose_mg,
+                dose_ml=dose_ml(d.dose_mg, profile),
+                plan_day=d.plan_day,
+                status=status,
+                step_changes=previous_dose is not None and d.dose_mg != previous_dose,
+                late=bool(log and log.is_late_entry),
+            )
+        )
+        if d.dose_mg is not None:
+            previous_dose = d.dose_mg
+    return rows
+
+
+def plan_overview(patient, plan: Plan, now: dt.datetime | None = None):
+    today = patient.profile.local_today(now or timezone.now())
+    state = plan_state(patient, plan, today)
+    until = today + dt.timedelta(days=UPCOMING_DAYS)
+    rows = day_rows(patient, state, since=plan.start_date, until=until)
+    return {
+        "state": state,
+        "past": [r for r in rows if r.day < today][::-1],
+        "today_row": next((r for r in rows if r.day == today), None),
+        "upcoming": [r for r in rows if r.day > today],
+        "events": state.events[::-1],
+        "next_step": engine.next_step_date(state.spec, today),
+    }
+
+
+def month_weeks(patient, plan: Plan, year: int, month: int, now=None):
+    """A month as weeks of DayRow-or-None (None for padding days), for the printable calendar."""
+    today = patient.profile.local_today(now or timezone.now())
+    state = plan_state(patient, plan, today)
+    first = dt.date(year, month, 1)
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    rows = {r.day: r for r in day_rows(patient, state, since=first, until=last)}
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        weeks.append([(day, rows.get(day)) if day.month == month else (day, None) for day in week])
+    return weeks
+
+
+@dataclass(frozen=True)
+class SupplyStatus:
+    entry: SupplyEntry  # the latest refill or count: its strength is the current batch
+    on_hand: Decimal
+    unit: str  # "capsules" or "mL"
+    runs_out: dt.date | None
+    warn_refill: bool
+    discard_on: dt.date | None
+    discard_passed: bool
+    cannot_make: list  # [(date, dose_mg)] upcoming doses this batch cannot make
+
+
+def supply_status(patient, plan: Plan, now: dt.datetime | None = None) -> SupplyStatus | None:
+    now = now or timezone.now()
+    entries = list(SupplyEntry.objects.filter(patient=patient))
+    if not entries:
+        return None
+    latest = entries[0]
+    base = next(
+        (e for e in entries if e.kind == SupplyEntry.Kind.COUNT),
+        None,
+    )
+    counted_from = base.recorded_at if base else None
+    on_hand = base.amount if base else Decimal(0)
+    on_hand += sum(
+        (
+            e.amount
+            for e in entries
+            if e.kind == SupplyEntry.Kind.REFILL
+            and (counted_from is None or e.recorded_at > counted_from)
+        ),
+        Decimal(0),
+    )
+    taken = DoseLog.objects.filter(patient=patient, status=DoseLog.Status.TAKEN)
+    if counted_from is not None:
+        taken = taken.filter(logged_at__gt=counted_from)
+    for dose in taken.values_list("dose_mg", flat=True):
+        used = supply_rules.units_for(
+            dose,
+            capsule_strength_mg=latest.capsule_strength_mg,
+            concentration_mg_per_ml=latest.concentration_mg_per_ml,
+        )
+        on_hand -= Decimal(used or 0)
+    on_hand = max(on_hand, Decimal(0))
+
+    today = patient.profile.local_today(now)
+    state = plan_state(patient, plan, today)
+    horizon = engine.schedule(state.spec, until=today + dt.timedelta(days=180), since=today)
+    tonight_done = today in state.logs
+    upcoming = [
+        (d.day, d.dose_mg) for d in horizon if d.is_due and (d.day > today or not tonight_done)
+    ]
+    cannot_make = []
+    strength = latest.capsule_strength_mg
+    if strength:
+        seen = set()
+        for day, dose in upcoming:
+            if dose not in seen and supply_rules.capsules_for(dose, strength) is None:
+                cannot_make.append((day, dose))
+            seen.add(dose)
+    runs_out = supply_rules.runs_out_on(
+        on_hand=on_hand,
+        upcoming_doses=upcoming,
+        capsule_strength_mg=latest.capsule_strength_mg,
+        concentration_mg_per_ml=latest.concentration_mg_per_ml,
+    )
+    discard_on = latest.discard_on if latest.is_liquid else None
+    return SupplyStatus(
+        entry=latest,
+        on_hand=on_hand.quantize(Decimal("0.1")),
+        unit="mL" if latest.is_liquid else "capsules",
+        runs_out=runs_out,
+        warn_refill=supply_rules.needs_refill_warning(today, runs_out),
+        discard_on=discard_on,
+        discard_passed=discard_on is not None and discard_on < today,
+        cannot_make=cannot_make,
     )

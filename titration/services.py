@@ -119,15 +119,20 @@ def dose_log(
         raise DoseAlreadyLogged(DoseLog.objects.get(patient=patient, date=day)) from None
 
 
+UNDO_WINDOW = dt.timedelta(hours=12)
+
+
 @transaction.atomic
 def dose_undo(*, patient, day: dt.date, now: dt.datetime | None = None) -> None:
     """Undo is for a slip of the finger the same evening, not for rewriting history."""
+    now = now or timezone.now()
     today = patient.profile.local_today(now)
-    if day != today:
-        raise NoUndo("Only tonight's entry can be undone.")
-    deleted, _ = DoseLog.objects.filter(patient=patient, date=day).delete()
-    if not deleted:
+    log = DoseLog.objects.filter(patient=patient, date=day).first()
+    if log is None:
         raise NoUndo("There is nothing logged tonight to undo.")
+    if day not in (today, today - dt.timedelta(days=1)) or now - log.logged_at > UNDO_WINDOW:
+        raise NoUndo("Only tonight's entry can be undone.")
+    log.delete()
 
 
 def _event_append(*, plan, kind, day, actor=None, reason="", days=None, automatic=False):

@@ -8,4 +8,11 @@ urlpatterns = [
     path("dose/skip/", views.dose_skip, name="dose_skip"),
     path("dose/undo/", views.dose_undo, name="dose_undo"),
     path("dose/earlier/", views.dose_late, name="dose_late"),
+    path("dose/time/", views.dose_time_choice, name="dose_time_choice"),
+    path("plan/", views.plan, name="plan"),
+    path("plan/calendar/", views.plan_calendar, name="plan_calendar"),
+    path("plan/calendar/<int:year>/<int:month>/", views.plan_calendar, name="plan_calendar_month"),
+    path("plan/hold/", views.plan_hold, name="plan_hold"),
+    path("plan/step-back/", views.step_back, name="step_back"),
+    path("supply/", views.supply, name="supply"),
 ]

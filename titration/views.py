@@ -1,13 +1,17 @@
+import datetime as dt
+
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
+from accounts.models import PatientProfile
 
 from . import selectors, services
-from .forms import LateDoseForm, SkipForm
-from .models import DoseLog
+from .forms import HoldForm, LateDoseForm, SkipForm, SupplyForm
+from .models import DoseLog, SupplyEntry
 
 
 def _plan_or_onboarding(request):
@@ -31,18 +35,27 @@ def today(request):
     return _render_today(request, plan)
 
 
+def _dose_day(request, plan):
+    """The date the page showed: posting it means a page left open over midnight still logs
+    the dose the patient saw. The service checks it is within the allowed window."""
+    try:
+        return dt.date.fromisoformat(request.POST.get("day", ""))
+    except ValueError:
+        return selectors.tonight(request.user, plan).dose_day
+
+
 def _log_tonight(request, plan, status, skip_reason=""):
     error = ""
     try:
         services.dose_log(
             patient=request.user,
             plan=plan,
-            day=request.user.profile.local_today(),
+            day=_dose_day(request, plan),
             status=status,
             skip_reason=skip_reason,
         )
     except services.DoseAlreadyLogged as exc:
-        error = f"Tonight's dose is already logged ({exc.log.get_status_display().lower()})."
+        error = f"That dose is already logged ({exc.log.get_status_display().lower()})."
     except (services.NothingDue, services.DoseDateNotAllowed) as exc:
         error = str(exc)
     if request.htmx:
@@ -81,7 +94,7 @@ def dose_undo(request):
         return redirect_response
     error = ""
     try:
-        services.dose_undo(patient=request.user, day=request.user.profile.local_today())
+        services.dose_undo(patient=request.user, day=_dose_day(request, plan))
     except services.NoUndo as exc:
         error = str(exc)
     if request.htmx:
@@ -120,3 +133,153 @@ def dose_late(request):
             )
             return redirect("today")
     return render(request, "titration/late.html", {"form": form})
+
+
+@patient_required
+def plan(request):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    overview = selectors.plan_overview(request.user, plan)
+    tonight = selectors.tonight(request.user, plan)
+    return render(request, "titration/plan.html", {"o": overview, "t": tonight})
+
+
+@patient_required
+def plan_calendar(request, year=None, month=None):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    today = request.user.profile.local_today()
+    year, month = year or today.year, month or today.month
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise Http404("No such month.")
+    first = dt.date(year, month, 1)
+    previous = first - dt.timedelta(days=1)
+    following = first + dt.timedelta(days=32)
+    context = {
+        "weeks": selectors.month_weeks(request.user, plan, year, month),
+        "month": first,
+        "previous": previous.replace(day=1),
+        "following": following.replace(day=1),
+        "plan": plan,
+    }
+    return render(request, "titration/calendar.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def plan_hold(request):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    form = HoldForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"] or "You asked to stay at this dose for a while."
+        try:
+            services.plan_hold(
+                plan=plan,
+                actor=request.user,
+                day=request.user.profile.local_today(),
+                days=form.cleaned_data["days"],
+                reason=reason,
+            )
+        except services.PlanChangeNotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Done: you'll stay at this dose. Your next step moves back.")
+            return redirect("plan")
+    return render(request, "titration/hold.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def step_back(request):
+    """Offered after a severe side effect or three moderate days: one confirm goes back."""
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    t = selectors.tonight(request.user, plan)
+    if t.step_back_offer is None:
+        messages.info(request, "There is no step back to decide on right now.")
+        return redirect("today")
+    if request.method == "POST":
+        today = request.user.profile.local_today()
+        if request.POST.get("choice") == "back":
+            try:
+                services.plan_step_back(
+                    plan=plan,
+                    actor=request.user,
+                    day=today,
+                    reason=f"Side effects reported on {t.step_back_offer:%-d %B}",
+                )
+            except services.PlanChangeNotAllowed as exc:
+                messages.info(request, str(exc))
+            else:
+                messages.success(request, "You are back on your previous dose from tonight.")
+            return redirect("today")
+        if request.POST.get("choice") == "keep":
+            services.plan_keep_dose(
+                plan=plan,
+                actor=request.user,
+                day=today,
+                reason=f"Kept the dose after side effects on {t.step_back_offer:%-d %B}",
+            )
+            messages.success(request, "Okay, you'll stay on this dose for now.")
+            return redirect("today")
+    return render(request, "titration/step_back.html", {"t": t})
+
+
+@require_POST
+@patient_required
+def dose_time_choice(request):
+    """The answer to the 'take it in the morning?' suggestion: switch, or keep bedtime."""
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    today = request.user.profile.local_today()
+    if request.POST.get("choice") == "morning":
+        try:
+            services.plan_dose_time_switch(
+                plan=plan,
+                actor=request.user,
+                day=today,
+                dose_time=PatientProfile.DoseTime.MORNING,
+                reason="Vivid dreams or trouble sleeping",
+            )
+        except services.PlanChangeNotAllowed as exc:
+            messages.info(request, str(exc))
+        else:
+            messages.success(
+                request, "Switched: take your dose in the morning. Your reminder is now 08:00."
+            )
+    elif request.POST.get("choice") == "keep":
+        services.plan_keep_time(
+            plan=plan, actor=request.user, day=today, reason="Kept bedtime dosing"
+        )
+        messages.success(request, "Okay, you'll keep taking it at bedtime.")
+    return redirect("today")
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def supply(request):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    profile = request.user.profile
+    form = SupplyForm(
+        request.POST or None,
+        liquid=profile.is_liquid,
+        initial={"received_on": profile.local_today(), "kind": "refill"},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.supply_record(patient=request.user, **form.cleaned_data)
+        messages.success(request, "Saved.")
+        return redirect("supply")
+    context = {
+        "form": form,
+        "status": selectors.supply_status(request.user, plan),
+        "entries": SupplyEntry.objects.filter(patient=request.user)[:20],
+    }
+    return render(request, "titration/supply.html", context)

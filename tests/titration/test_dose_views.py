@@ -118,14 +118,26 @@ def test_late_entry_for_an_already_logged_day_says_so(client):
 
 
 def test_today_uses_the_patients_local_date_not_the_servers(client):
-    # 23:30 UTC on the 20th is already the 21st in Auckland: day 2 of a plan started on the 20th.
-    with time_machine.travel(dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC), tick=False):
-        user = onboarded_patient(time_zone="Pacific/Auckland", start_date=dt.date(2026, 11, 20))
+    # 05:00 UTC on the 21st is 21:00 on the 20th in Los Angeles: day 2 of a plan from the 19th.
+    with time_machine.travel(dt.datetime(2026, 11, 21, 5, 0, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(time_zone="America/Los_Angeles", start_date=dt.date(2026, 11, 19))
         client.force_login(user)
         body = client.get(reverse("today")).content.decode()
         client.post(reverse("dose_take"))
     assert "Day 2 of your plan" in body
-    assert DoseLog.objects.get(patient=user).date == dt.date(2026, 11, 21)
+    assert DoseLog.objects.get(patient=user).date == dt.date(2026, 11, 20)
+
+
+def test_after_midnight_the_button_logs_last_nights_dose(client):
+    # 00:40 in London on the 21st, nothing logged for the 20th: the dose belongs to last night.
+    with time_machine.travel(dt.datetime(2026, 11, 21, 0, 40, tzinfo=dt.UTC), tick=False):
+        user = onboarded_patient(start_date=dt.date(2026, 11, 15))
+        DoseLogFactory(plan=user.plans.get(), date=dt.date(2026, 11, 19))
+        client.force_login(user)
+        client.post(reverse("dose_take"))
+    log = DoseLog.objects.get(patient=user, date=dt.date(2026, 11, 20))
+    assert log.status == DoseLog.Status.TAKEN
+    assert not DoseLog.objects.filter(patient=user, date=dt.date(2026, 11, 21)).exists()
 
 
 def test_missed_yesterday_shows_a_gentle_line_and_a_single_dose(client):
