@@ -1,5 +1,6 @@
 from django import forms
 
+from . import questionnaires as q
 from .models import FACTORS, RATINGS, SIDE_EFFECTS, Severity
 
 RATING_CHOICES = [(str(n), str(n)) for n in range(11)]
@@ -71,9 +72,7 @@ class DiaryForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("no_side_effects"):
-            reported = [
-                name for name in SIDE_EFFECTS if (cleaned.get(name) or 0) > Severity.NONE
-            ]
+            reported = [name for name in SIDE_EFFECTS if (cleaned.get(name) or 0) > Severity.NONE]
             if reported:
                 self.add_error(
                     "no_side_effects",
@@ -91,3 +90,87 @@ class DiaryForm(forms.Form):
         return {
             name: value for name, value in self.cleaned_data.items() if name != "no_side_effects"
         }
+
+
+class FiqrForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        sections = [
+            ("function", q.FIQR_FUNCTION, "Very easy", "Very difficult"),
+            ("overall", q.FIQR_OVERALL, "Never", "Always"),
+        ]
+        for section, items, low, high in sections:
+            for key, label in items:
+                self._add(key, label, section, low, high)
+        for key, label, low, high in q.FIQR_SYMPTOMS:
+            self._add(key, label, "symptoms", low, high)
+
+    def _add(self, key, label, section, low, high):
+        field = forms.TypedChoiceField(
+            label=label,
+            choices=RATING_CHOICES,
+            coerce=int,
+            widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+            error_messages={
+                "required": "Please choose a number from 0 to 10.",
+                "invalid_choice": "Choose a number from 0 to 10.",
+            },
+        )
+        field.anchors = (low, high)
+        field.section = section
+        self.fields[key] = field
+
+    def section(self, name):
+        return [self[key] for key, field in self.fields.items() if field.section == name]
+
+    def function_fields(self):
+        return self.section("function")
+
+    def overall_fields(self):
+        return self.section("overall")
+
+    def symptom_fields(self):
+        return self.section("symptoms")
+
+
+class PgicForm(forms.Form):
+    pgic = forms.TypedChoiceField(
+        label="Since you started LDN, how would you describe any change in your activity, "
+        "symptoms, emotions and overall quality of life related to your fibromyalgia?",
+        choices=[(str(value), text) for value, text in q.PGIC_CHOICES],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Please choose the answer closest to how you feel.",
+            "invalid_choice": "Please choose one of the answers.",
+        },
+    )
+
+
+class ReportPeriodForm(forms.Form):
+    start = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Please enter a date like 2026-11-01."},
+    )
+    end = forms.DateField(
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Please enter a date like 2026-11-30."},
+    )
+
+    def __init__(self, *args, today, earliest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today, self.earliest = today, earliest
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("end", "The end date must be after the start date.")
+            if end > self.today:
+                self.add_error("end", "The report can't include days that haven't happened yet.")
+            if start < self.earliest:
+                cleaned["start"] = self.earliest
+        return cleaned

@@ -150,3 +150,31 @@ class DiaryEntry(models.Model):
 
     def is_partial(self):
         return any(getattr(self, name) is None for name in RATINGS)
+
+
+class QuestionnaireResponse(models.Model):
+    """A completed FIQR or PGIC for one scheduled week of the plan."""
+
+    class Kind(models.TextChoices):
+        FIQR = "fiqr", "FIQR (fibromyalgia impact)"
+        PGIC = "pgic", "How much have things changed (PGIC)"
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questionnaires"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    week = models.PositiveSmallIntegerField(help_text="Plan week it was due (0, 4, 8, 12, 24...).")
+    answers = models.JSONField()
+    score = models.DecimalField(max_digits=4, decimal_places=1)
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "week"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind", "week"], name="one_questionnaire_per_scheduled_week"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} week {self.week} for {self.patient}"

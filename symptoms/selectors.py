@@ -1,8 +1,18 @@
 import datetime as dt
+from dataclasses import dataclass
 
 from titration import schedule as engine
 
-from .models import DiaryEntry
+from . import charts, progress
+from . import questionnaires as q
+from .models import (
+    FACTORS,
+    RATINGS,
+    SIDE_EFFECTS,
+    DiaryEntry,
+    QuestionnaireResponse,
+    Severity,
+)
 
 FULL_DIARY_WEEKS = 4
 FULL_AFTER_CHANGE_DAYS = 7
@@ -23,3 +33,176 @@ def diary_is_short(plan, day: dt.date) -> bool:
     recent = days[-(FULL_AFTER_CHANGE_DAYS + 1) :]
     doses = {d.dose_mg for d in recent}
     return len(doses) == 1
+
+
+@dataclass(frozen=True)
+class MetricProgress:
+    name: str
+    label: str
+    higher_is_better: bool
+    baseline: float | None
+    current: float | None
+    change: progress.Change | None
+    band: progress.Band | None  # pain only
+    chart: charts.Chart
+    last_week: float | None
+    week_before: float | None
+
+    @property
+    def summary(self) -> str:
+        """The sentence a screen reader hears instead of the chart."""
+        if self.baseline is None or self.current is None:
+            return f"{self.label}: not enough diary days yet to compare with your baseline."
+        text = f"{self.label} {self.baseline:.1f} → {self.current:.1f}"
+        percent = self.change.percent if self.change else None
+        if percent is None or abs(percent) < 0.5:
+            return text + ", about the same as your baseline."
+        direction = "higher" if percent > 0 else "lower"
+        return text + f", {abs(percent):.0f}% {direction} than your baseline."
+
+    @property
+    def week_sentence(self) -> str:
+        if self.last_week is None or self.week_before is None:
+            return ""
+        diff = self.last_week - self.week_before
+        if abs(diff) < 0.5:
+            return f"{self.label}: about the same as last week ({self.last_week:.1f})."
+        direction = "higher" if diff > 0 else "lower"
+        return (
+            f"{self.label}: {self.last_week:.1f} this week, {direction} than last week "
+            f"({self.week_before:.1f})."
+        )
+
+
+def _series(entries, name):
+    return {e.date: getattr(e, name) for e in entries if getattr(e, name) is not None}
+
+
+def progress_report(patient, plan, today: dt.date, period: str = "all", since=None):
+    """Everything the progress page shows, from a fixed number of queries whatever the
+    length of the history. `today` is the last day shown (the report's end date)."""
+    run_in_start = plan.start_date - dt.timedelta(days=progress.WINDOW)
+    entries = list(
+        DiaryEntry.objects.filter(patient=patient, date__gte=run_in_start, date__lte=today)
+    )
+    spec = plan.spec()
+    if since is None and period == "4w":
+        since = max(plan.start_date, today - dt.timedelta(days=27))
+    since = since or min((e.date for e in entries), default=plan.start_date)
+    since = min(since, today)
+    schedule = engine.schedule(spec, until=today, since=min(since, plan.start_date))
+    dose_by_day = {d.day: d for d in schedule}
+    doses = [
+        (
+            d.day,
+            f"{d.dose_mg.normalize():f} mg" if d.dose_mg is not None else "no dose",
+            d.status == engine.DayStatus.HELD,
+        )
+        for d in schedule
+        if d.day >= since
+    ]
+
+    metrics = []
+    for name, (label, _period, _low, _high, better) in RATINGS.items():
+        values = _series(entries, name)
+        base = progress.baseline(values, plan.start_date)
+        current = progress.mean_of_window(values, today)
+        change = (
+            progress.Change(base, current) if base is not None and current is not None else None
+        )
+        rolling = progress.rolling_means(values, since, today)
+        metrics.append(
+            MetricProgress(
+                name=name,
+                label=label,
+                higher_is_better=better,
+                baseline=base,
+                current=current,
+                change=change,
+                band=progress.pain_response(change) if name == "pain" else None,
+                chart=charts.build(values, rolling, doses, since, today),
+                last_week=current,
+                week_before=progress.mean_of_window(values, today - dt.timedelta(days=7)),
+            )
+        )
+
+    by_step = {}
+    for entry in entries:
+        due = dose_by_day.get(entry.date)
+        if due is None or due.dose_mg is None:
+            continue
+        row = by_step.setdefault(due.dose_mg, {"days": 0, "counts": dict.fromkeys(SIDE_EFFECTS, 0)})
+        row["days"] += 1
+        for effect in SIDE_EFFECTS:
+            if (getattr(entry, effect) or 0) >= Severity.MILD:
+                row["counts"][effect] += 1
+    side_effects_by_step = [
+        {
+            "dose_mg": dose,
+            "days": row["days"],
+            "effects": [(SIDE_EFFECTS[k], n) for k, n in row["counts"].items() if n],
+        }
+        for dose, row in sorted(by_step.items())
+    ]
+
+    factor_days = {
+        factor: {
+            e.date: bool(getattr(e, factor)) for e in entries if getattr(e, factor) is not None
+        }
+        for factor in FACTORS
+    }
+    found = progress.patterns(factor_days, _series(entries, "pain"), _series(entries, "fatigue"))
+    return {
+        "metrics": metrics,
+        "pain": metrics[0],
+        "since": since,
+        "period": period,
+        "side_effects_by_step": side_effects_by_step,
+        "patterns": [progress.pattern_sentence(p, FACTORS[p.factor]) for p in found],
+        "days_logged": len(entries),
+    }
+
+
+def open_questionnaires(patient, plan, today):
+    done = set(QuestionnaireResponse.objects.filter(patient=patient).values_list("kind", "week"))
+    return [
+        {"kind": kind, "week": week, "due": due, "label": QuestionnaireResponse.Kind(kind).label}
+        for kind, week, due in q.open_questionnaires(plan.start_date, today, done)
+    ]
+
+
+def report_context(patient, plan, start: dt.date, end: dt.date):
+    """The doctor report for a chosen period: plan, doses, adherence, progress, notes."""
+    from titration import adherence as adherence_rules
+    from titration import selectors as titration_selectors
+
+    state = titration_selectors.plan_state(patient, plan, end)
+    days = engine.schedule(state.spec, until=end, since=start)
+    due_days = [d.day for d in days if d.is_due]
+    statuses = {day: log.status for day, log in state.logs.items() if start <= day <= end}
+    steps, previous = [], None
+    for d in days:
+        if d.dose_mg is not None and d.dose_mg != previous:
+            steps.append({"from": d.day, "dose_mg": d.dose_mg})
+            previous = d.dose_mg
+    return {
+        "start": start,
+        "end": end,
+        "plan": plan,
+        "steps": steps,
+        "events": [e for e in state.events if start <= e.effective_date <= end],
+        "adherence": adherence_rules.adherence(
+            today=end, days=(end - start).days + 1, due_days=due_days, logs=statuses
+        ),
+        "progress": progress_report(patient, plan, today=end, since=start),
+        "questionnaires": list(
+            QuestionnaireResponse.objects.filter(patient=patient).order_by("kind", "week")
+        ),
+        "shared_notes": list(
+            DiaryEntry.objects.filter(
+                patient=patient, share_notes=True, date__gte=start, date__lte=end
+            )
+            .exclude(notes="")
+            .order_by("date")
+        ),
+    }

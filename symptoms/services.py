@@ -3,7 +3,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from .models import DiaryEntry
+from . import questionnaires as q
+from .models import DiaryEntry, QuestionnaireResponse
 
 DIARY_DAYS_BACK = 7
 
@@ -32,3 +33,21 @@ def diary_save(*, patient, day: dt.date, values: dict, now: dt.datetime | None =
     entry.full_clean()
     entry.save()
     return entry
+
+
+class QuestionnaireNotOpen(Exception):
+    pass
+
+
+@transaction.atomic
+def questionnaire_complete(*, patient, plan, kind: str, week: int, answers: dict, now=None):
+    now = now or timezone.now()
+    today = patient.profile.local_today(now)
+    done = set(QuestionnaireResponse.objects.filter(patient=patient).values_list("kind", "week"))
+    open_now = {(k, w) for k, w, _ in q.open_questionnaires(plan.start_date, today, done)}
+    if (kind, week) not in open_now:
+        raise QuestionnaireNotOpen("This questionnaire isn't open now, or it's already done.")
+    score = q.fiqr_score(answers) if kind == q.FIQR else answers["pgic"]
+    return QuestionnaireResponse.objects.create(
+        patient=patient, kind=kind, week=week, answers=answers, score=score, completed_at=now
+    )

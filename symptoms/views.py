@@ -1,15 +1,16 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import patient_required
 from titration import selectors as titration_selectors
 
-from . import selectors, services
-from .forms import DiaryForm
+from . import documents, exports, selectors, services
+from . import questionnaires as q
+from .forms import DiaryForm, FiqrForm, PgicForm, ReportPeriodForm
 from .models import FACTORS, RATINGS, SIDE_EFFECTS
 
 
@@ -59,3 +60,95 @@ def diary(request, day=None):
         "days": services.allowed_diary_dates(today),
     }
     return render(request, "symptoms/diary.html", context)
+
+
+def _plan_or_onboarding(request):
+    plan = titration_selectors.current_plan(request.user)
+    return plan, (redirect("onboarding") if plan is None else None)
+
+
+@patient_required
+def progress_page(request):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    period = "4w" if request.GET.get("period") == "4w" else "all"
+    today = request.user.profile.local_today()
+    report = selectors.progress_report(request.user, plan, today, period=period)
+    return render(request, "symptoms/progress.html", {"r": report, "plan": plan})
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def questionnaire(request, kind, week):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    if kind not in (q.FIQR, q.PGIC):
+        raise Http404("No such questionnaire.")
+    form_class = FiqrForm if kind == q.FIQR else PgicForm
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = services.questionnaire_complete(
+                patient=request.user, plan=plan, kind=kind, week=week, answers=form.cleaned_data
+            )
+        except services.QuestionnaireNotOpen as exc:
+            messages.info(request, str(exc))
+            return redirect("today")
+        messages.success(request, f"Thank you. Saved ({response.get_kind_display()}).")
+        return redirect("progress")
+    open_now = selectors.open_questionnaires(request.user, plan, request.user.profile.local_today())
+    if not any(item["kind"] == kind and item["week"] == week for item in open_now):
+        messages.info(request, "This questionnaire isn't open now, or it's already done.")
+        return redirect("today")
+    template = "symptoms/fiqr.html" if kind == q.FIQR else "symptoms/pgic.html"
+    return render(request, template, {"form": form, "week": week})
+
+
+def _report_period(request, plan):
+    today = request.user.profile.local_today()
+    form = ReportPeriodForm(
+        request.GET or None,
+        today=today,
+        earliest=plan.start_date - dt.timedelta(days=7),
+        initial={"start": plan.start_date, "end": today},
+    )
+    if request.GET and form.is_valid():
+        return form, form.cleaned_data["start"], form.cleaned_data["end"]
+    return form, max(plan.start_date, today - dt.timedelta(days=89)), today
+
+
+@patient_required
+def report(request):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    form, start, end = _report_period(request, plan)
+    context = selectors.report_context(request.user, plan, start, end)
+    context["form"] = form
+    context["query"] = request.GET.urlencode()
+    return render(request, "symptoms/report.html", context)
+
+
+@patient_required
+def report_pdf(request):
+    plan, redirect_response = _plan_or_onboarding(request)
+    if redirect_response:
+        return redirect_response
+    _form, start, end = _report_period(request, plan)
+    context = selectors.report_context(request.user, plan, start, end)
+    pdf = documents.report_pdf(context=context, patient=request.user)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="ldn-report-{start}-{end}.pdf"'
+    return response
+
+
+@patient_required
+def export_zip(request):
+    response = HttpResponse(
+        exports.patient_export_zip(request.user), content_type="application/zip"
+    )
+    today = request.user.profile.local_today()
+    response["Content-Disposition"] = f'attachment; filename="ldn-tracker-export-{today}.zip"'
+    return response
