@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.shortcuts import resolve_url
 
 from . import services
 
@@ -10,3 +11,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             services.patient_register(user=user)
         return user
+
+    def get_login_redirect_url(self, request):
+        # Only patients have pages yet: anyone else sent to Today would meet a 404.
+        if not request.user.is_patient:
+            return resolve_url("home")
+        return super().get_login_redirect_url(request)

@@ -12,6 +12,15 @@ def patient_register(*, user: User) -> User:
     return user
 
 
+def profile_ensure(*, user: User) -> PatientProfile:
+    """The patient's profile. Sign-up makes it; a patient added in the admin has none yet."""
+    try:
+        return user.profile
+    except PatientProfile.DoesNotExist:
+        profile, _ = PatientProfile.objects.get_or_create(user=user)
+        return profile
+
+
 @transaction.atomic
 def profile_update(*, profile: PatientProfile, **fields) -> PatientProfile:
     for name, value in fields.items():

@@ -46,9 +46,23 @@ def _next_step(profile):
     return None
 
 
+def _step_is_open(step, next_step):
+    """A patient may go back to any step already answered, but not skip one ahead."""
+    if next_step is None:
+        return True
+    if next_step == "stop":
+        return step == "safety"
+    return ONBOARDING_STEPS.index(step) <= ONBOARDING_STEPS.index(next_step)
+
+
+def _form_data(request):
+    # Not `request.POST or None`: a POST with every field left empty must still be validated.
+    return request.POST if request.method == "POST" else None
+
+
 @patient_required
 def onboarding(request):
-    step = _next_step(request.user.profile)
+    step = _next_step(services.profile_ensure(user=request.user))
     if step is None:
         return redirect("today")
     if step == "stop":
@@ -65,7 +79,7 @@ def onboarding_stop(request):
 
 
 def _safety_step(request, profile):
-    form = SafetyForm(request.POST or None)
+    form = SafetyForm(_form_data(request))
     if request.method == "POST" and form.is_valid():
         screening = titration_services.safety_screening_record(
             patient=request.user, **form.cleaned_data
@@ -89,7 +103,7 @@ def _safety_step(request, profile):
 
 
 def _profile_step(request, profile, form_class, initial=None):
-    form = form_class(request.POST or None, instance=profile, initial=initial or {})
+    form = form_class(_form_data(request), instance=profile, initial=initial or {})
     if request.method == "POST" and form.is_valid():
         services.profile_update(profile=profile, **form.cleaned_data)
         return None, redirect("onboarding")
@@ -97,7 +111,7 @@ def _profile_step(request, profile, form_class, initial=None):
 
 
 def _start_step(request, profile):
-    form = StartDateForm(request.POST or None, today=profile.local_today())
+    form = StartDateForm(_form_data(request), today=profile.local_today())
     if request.method == "POST" and form.is_valid():
         try:
             titration_services.plan_start(
@@ -115,10 +129,10 @@ def _start_step(request, profile):
 def onboarding_step(request, step):
     if step not in ONBOARDING_STEPS:
         raise Http404("No such step.")
-    profile = request.user.profile
+    profile = services.profile_ensure(user=request.user)
     if step == "start" and titration_selectors.current_plan(request.user) is not None:
         return redirect("today")
-    if step != "safety" and _next_step(profile) in ("safety", "stop"):
+    if not _step_is_open(step, _next_step(profile)):
         return redirect("onboarding")
 
     if step == "safety":
