@@ -26,7 +26,14 @@ class Adherence:
         rate = self.rate
         if rate is None:
             return None
-        return int((rate * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        percent = int((rate * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        # Rounding half up must not cross a line that means something: 79.5% shown as "80%"
+        # beside "non-adherent", or 99.5% shown as "100%" when a dose was missed.
+        if self.is_non_adherent:
+            percent = min(percent, int(NON_ADHERENT_BELOW * 100) - 1)
+        if self.taken < self.due:
+            percent = min(percent, 99)
+        return percent
 
     @property
     def is_non_adherent(self) -> bool:
@@ -43,7 +50,8 @@ def adherence(
     """Over the `days` local days ending today. Tonight counts only once it is logged:
     a dose is not missed before the day is over."""
     start = today - dt.timedelta(days=days - 1)
-    due = [d for d in due_days if start <= d <= today and (d < today or d in logs)]
+    # A set: a day listed twice is still one dose due.
+    due = {d for d in due_days if start <= d <= today and (d < today or d in logs)}
     taken = sum(1 for d in due if logs.get(d) == TAKEN)
     return Adherence(days=days, due=len(due), taken=taken)
 
@@ -54,7 +62,7 @@ def streak(*, today: dt.date, due_days: Iterable[dt.date], logs: Mapping[dt.date
     Days with nothing due (a paused plan) neither break nor extend the streak.
     """
     count = 0
-    for day in sorted((d for d in due_days if d <= today), reverse=True):
+    for day in sorted({d for d in due_days if d <= today}, reverse=True):
         status = logs.get(day)
         if status == TAKEN:
             count += 1

@@ -8,6 +8,7 @@ cannot be made from the current batch. Liquid is drawn up in mL at the label con
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from fractions import Fraction
 
 WARN_DAYS_BEFORE_RUNNING_OUT = 7
 
@@ -24,9 +25,13 @@ def capsules_for(dose_mg: Decimal, strength_mg: Decimal) -> int | None:
 
 def units_for(dose_mg: Decimal, *, capsule_strength_mg=None, concentration_mg_per_ml=None):
     """What one dose uses up: capsules (int) or mL (Decimal, unrounded). None if impossible."""
-    if capsule_strength_mg:
+    # `is not None`, not truthiness: a zero strength or concentration is a mistake to refuse,
+    # not a sign of the other formulation.
+    if capsule_strength_mg is not None:
         return capsules_for(dose_mg, capsule_strength_mg)
-    if concentration_mg_per_ml:
+    if concentration_mg_per_ml is not None:
+        if concentration_mg_per_ml <= 0:
+            raise ValueError("liquid concentration must be positive")
         return Decimal(dose_mg) / Decimal(concentration_mg_per_ml)
     return None
 
@@ -41,18 +46,26 @@ def runs_out_on(
     """The first date whose dose the supply on hand can no longer cover.
 
     `upcoming_doses` are (date, dose in mg) from the schedule, starting with the next dose to
-    be taken. None when the supply lasts beyond the horizon given, or a dose can't be made
-    from this strength (flagged separately).
+    be taken; a dose of None (nothing due that day) uses nothing. None when the supply lasts
+    beyond the horizon given, or a dose can't be made from this strength (flagged separately).
     """
-    left = Decimal(on_hand)
+    # Exact fractions: mL per dose can repeat (0.5 mg at 3 mg/mL is 1/6 mL), and Decimal's
+    # rounded-up last digit would add up to more than the bottle holds, a day early.
+    left = Fraction(Decimal(on_hand))
     for day, dose_mg in upcoming_doses:
-        need = units_for(
+        if dose_mg is None:
+            continue
+        units = units_for(
             dose_mg,
             capsule_strength_mg=capsule_strength_mg,
             concentration_mg_per_ml=concentration_mg_per_ml,
         )
-        if need is None:
+        if units is None:
             return None
+        if isinstance(units, int):
+            need = Fraction(units)
+        else:
+            need = Fraction(Decimal(dose_mg)) / Fraction(Decimal(concentration_mg_per_ml))
         if left < need:
             return day
         left -= need

@@ -31,15 +31,16 @@ def step_back_trigger(today: dt.date, worst_by_day: Mapping[dt.date, int]) -> dt
     """The diary date that makes a step back worth offering, or None.
 
     Severe on today or yesterday, or moderate-or-worse on three days in a row ending today or
-    yesterday. Returning the date lets the caller skip an offer the patient already answered.
+    yesterday. Returning the date lets the caller skip an offer the patient already answered,
+    so it is the latest day that meets either rule: a run completed today after a severe
+    yesterday is a new reason to offer, not the one already answered.
     """
     for day in (today, today - dt.timedelta(days=1)):
         if worst_by_day.get(day, 0) >= SEVERE:
             return day
-    for end in (today, today - dt.timedelta(days=1)):
-        run = [end - dt.timedelta(days=back) for back in range(PERSISTENT_DAYS)]
-        if all(worst_by_day.get(day, 0) >= MODERATE for day in run):
-            return end
+        run = [day - dt.timedelta(days=back) for back in range(PERSISTENT_DAYS)]
+        if all(worst_by_day.get(run_day, 0) >= MODERATE for run_day in run):
+            return day
     return None
 
 
