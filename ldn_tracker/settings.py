@@ -16,7 +16,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A .env file fills in what the real environment leaves unset (ENV_FILE=/dev/null ignores it).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -251,7 +252,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis when REDIS_URL is set; otherwise an embedded file-system broker so a local
 # run needs nothing installed.
-REDIS_URL = env.str("REDIS_URL", default="")
+# Production must name its broker: a silent fall-back to files on one host loses tasks.
+REDIS_URL = _required("REDIS_URL", dev_default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -9,6 +9,12 @@ from ldn_tracker.celery import app as celery_app
 
 from .models import WorkerHeartbeat
 
+# How long /healthz waits for the broker. Load balancers give up after a few seconds, and a
+# broker that accepts the connection but never answers (frozen Redis, a proxy in front of a
+# dead one) would otherwise hold the request forever: kombu's Redis transport has no socket
+# timeouts unless they are asked for.
+BROKER_CHECK_TIMEOUT_SECONDS = 2.0
+
 
 def _database_ok():
     try:
@@ -20,9 +26,11 @@ def _database_ok():
 
 
 def _broker_ok():
+    timeout = BROKER_CHECK_TIMEOUT_SECONDS
+    socket_timeouts = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        with celery_app.connection_for_write(transport_options=socket_timeouts) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
         return True
     except Exception:  # noqa: BLE001 - any failure to reach the broker is "down"
         return False

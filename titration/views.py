@@ -32,6 +32,10 @@ def today(request):
     plan, redirect_response = _plan_or_onboarding(request)
     if redirect_response:
         return redirect_response
+    screening = selectors.latest_screening(request.user)
+    if screening is not None and screening.blocks_plan:
+        # Opioids reported after the plan began: no dose is shown until the prescriber decides.
+        return render(request, "titration/safety_stop.html", {"screening": screening})
     return _render_today(request, plan)
 
 
@@ -46,6 +50,9 @@ def _dose_day(request, plan):
 
 def _log_tonight(request, plan, status, skip_reason=""):
     error = ""
+    screening = selectors.latest_screening(request.user)
+    if screening is not None and screening.blocks_plan:
+        return redirect("today")
     try:
         services.dose_log(
             patient=request.user,

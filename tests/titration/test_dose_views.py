@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from titration.models import DoseLog
 
-from ..factories import DoseLogFactory, onboarded_patient
+from ..factories import DoseLogFactory, SafetyScreeningFactory, onboarded_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +176,13 @@ def test_today_page_query_count_does_not_grow_with_history(client, django_assert
     client.force_login(user)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("today")).status_code == 200
+
+
+def test_reporting_opioids_after_the_plan_began_hides_the_dose(client, patient):
+    SafetyScreeningFactory(patient=patient, opioid_use=True)
+    client.force_login(patient)
+    body = client.get(reverse("today")).content.decode()
+    assert "Please talk to your prescriber before your next dose" in body
+    assert "I took it" not in body
+    client.post(reverse("dose_take"))
+    assert not DoseLog.objects.exists()

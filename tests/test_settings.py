@@ -1,0 +1,88 @@
+"""Production settings, checked the way production starts: `manage.py` in a fresh process
+with only the environment a deployment would give it."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Every variable ldn_tracker/settings.py reads. The test run's own values (DEBUG=true from
+# tests/env_defaults.py, CI's DATABASE_URL and REDIS_URL) must not leak into "production".
+SETTINGS_VARIABLES = {
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "CONN_MAX_AGE",
+    "SESSION_COOKIE_AGE",
+    "STATIC_ROOT",
+    "EMAIL_TIMEOUT",
+    "EMAIL_URL",
+    "DEFAULT_FROM_EMAIL",
+    "REDIS_URL",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "BEHIND_TLS_PROXY",
+    "LOG_LEVEL",
+    "WORKER_HEARTBEAT_MAX_AGE",
+}
+
+
+@pytest.fixture
+def production_env(tmp_path):
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in SETTINGS_VARIABLES and not name.startswith("CELERY_")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="ldn_tracker.settings",
+        ENV_FILE="/dev/null",  # a developer's .env must not fill in what production lacks
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(45),  # 60 characters
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        ALLOWED_HOSTS="ldn.example.org",
+        EMAIL_URL="smtp+tls://u:p@mail.example.org:587",
+        # Not contacted by `check`; set so the settings do not fall back to the local broker.
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    return env
+
+
+def manage(*args, env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_deploy_checks_pass_with_a_production_environment(production_env):
+    assert len(production_env["SECRET_KEY"]) == 60
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "EMAIL_URL", "REDIS_URL"]
+)
+def test_start_up_stops_with_debug_off_when_a_required_variable_is_missing(production_env, name):
+    del production_env[name]
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"The environment variable {name} is required" in result.stderr
