@@ -87,9 +87,18 @@ def protocol_steps(
     target_mg: Decimal = DEFAULT_TARGET_MG,
     custom_steps: Sequence[Step] = (),
 ) -> tuple[Step, ...]:
-    """The steps of a protocol, never above the target (itself never above 6.0 mg)."""
-    target = min(Decimal(target_mg), MAX_DOSE_MG)
+    """The steps of a protocol, never above the target (itself never above 6.0 mg).
+
+    Raises ValueError for invalid custom steps (see `validate_custom_steps`): an empty custom
+    list used to put the patient straight on the target dose from day 1, and a wrong dose must
+    fail loudly rather than appear on the Today page.
+    """
+    target = min(_decimal(target_mg), MAX_DOSE_MG)
     protocol = Protocol(protocol)
+    if protocol == Protocol.CUSTOM:
+        errors = validate_custom_steps(custom_steps)
+        if errors:
+            raise ValueError(" ".join(errors))
     if protocol == Protocol.STANDARD:
         raw = [Step(Decimal("1.5"), 7), Step(Decimal("3.0"), 7), Step(Decimal("4.5"), None)]
     elif protocol == Protocol.GENTLE:
@@ -101,7 +110,7 @@ def protocol_steps(
             dose += MIN_DOSE_MG
         raw.append(Step(target, None))
     else:
-        raw = list(custom_steps)
+        raw = [Step(_decimal(s.dose_mg), s.min_days) for s in custom_steps]
     capped = [s for s in raw if s.dose_mg <= target]
     if not capped:
         capped = [Step(target, None)]
@@ -112,10 +121,60 @@ def protocol_steps(
     return (*capped[:-1], Step(last.dose_mg, None))
 
 
-def _events_by_day(events: Iterable[Event]) -> dict[dt.date, list[Event]]:
+def validate_custom_steps(steps: Sequence[Step]) -> list[str]:
+    """Plain-language problems with a clinician's custom steps; empty when they are fine.
+
+    Doses 0.5-6.0 mg in 0.25 mg steps (DOMAIN.md), each higher than the one before (a
+    titration only goes up, and "step back" means the step before), and a whole number of
+    days, at least 1, on every step but the last (the last is taken from then on).
+    """
+    if not steps:
+        return ["Add at least one step."]
+    errors: list[str] = []
+    previous: Decimal | None = None
+    for number, step in enumerate(steps, start=1):
+        try:
+            dose = _decimal(step.dose_mg)
+        except (ArithmeticError, TypeError, ValueError):
+            dose = None
+        if dose is None or not dose.is_finite():
+            errors.append(f"Step {number}: the dose must be a number of mg, such as 1.5.")
+        elif not MIN_DOSE_MG <= dose <= MAX_DOSE_MG:
+            errors.append(
+                f"Step {number}: the dose must be between {MIN_DOSE_MG} mg and {MAX_DOSE_MG} mg."
+            )
+        elif dose % DOSE_INCREMENT_MG != 0:
+            errors.append(
+                f"Step {number}: the dose must be a multiple of {DOSE_INCREMENT_MG} mg, "
+                "such as 1.25 or 1.5 mg."
+            )
+        elif previous is not None and dose <= previous:
+            errors.append(
+                f"Step {number}: the dose must be higher than step {number - 1} ({previous} mg)."
+            )
+        previous = dose if dose is not None and dose.is_finite() else None
+        is_last = number == len(steps)
+        days = step.min_days
+        if not is_last and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+            errors.append(f"Step {number}: the number of days must be a whole number, at least 1.")
+    return errors
+
+
+def _decimal(value) -> Decimal:
+    # Via str, so a float such as 0.35 becomes Decimal("0.35"), not 0.34999...
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _events_by_day(events: Iterable[Event], start_date: dt.date) -> dict[dt.date, list[Event]]:
+    """Events grouped by the day they take effect, in date order.
+
+    Events dated before the start date take effect on the start date: a plan stopped, paused
+    or held before its first dose must not start as if nothing had been recorded. Sorting is
+    stable, so events on the same day keep the order they were recorded in.
+    """
     by_day: dict[dt.date, list[Event]] = {}
-    for event in events:
-        by_day.setdefault(event.day, []).append(event)
+    for event in sorted(events, key=lambda e: e.day):
+        by_day.setdefault(max(event.day, start_date), []).append(event)
     return by_day
 
 
@@ -127,7 +186,7 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
     """
     steps = plan.steps
     last = len(steps) - 1
-    by_day = _events_by_day(plan.events)
+    by_day = _events_by_day(plan.events, plan.start_date)
     since = since or plan.start_date
     out: list[DayDose] = []
 
@@ -144,19 +203,29 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
             continue
 
         stepped_today = False
+        # The dose may end a day at most one step above where it began: two step-ups on one
+        # day count once, but a step-up that corrects a step back recorded earlier that day
+        # still counts.
+        start_idx = idx
         for event in by_day.get(day, ()):
             if event.kind == EventKind.HOLD:
-                if event.days:
-                    hold_until = max(hold_until or day, day + dt.timedelta(days=event.days))
-                else:
+                if event.days is None:
                     open_hold = True
+                elif event.days > 0:
+                    # `days=0` is a hold of no days, not an open hold.
+                    end = event.day + dt.timedelta(days=event.days)
+                    hold_until = end if hold_until is None else max(hold_until, end)
             elif event.kind == EventKind.RELEASE:
                 open_hold, hold_until = False, None
-            elif event.kind == EventKind.STEP_UP and not stepped_today and idx < last:
+            elif event.kind == EventKind.STEP_UP and idx <= start_idx and idx < last:
                 idx, counted, stepped_today = idx + 1, 0, True
                 open_hold, hold_until = False, None
-            elif event.kind == EventKind.STEP_BACK and idx > 0:
-                idx, counted, stepped_today = idx - 1, 0, True
+            elif event.kind == EventKind.STEP_BACK:
+                # On the first step there is nothing lower: the patient stays on it and its
+                # days start again, like any step stepped back to. Either way no automatic
+                # step-up may follow the same day (a step back on a step-up day used to step
+                # the patient up).
+                idx, counted, stepped_today = max(idx - 1, 0), 0, True
             elif event.kind == EventKind.PAUSE:
                 paused = True
             elif event.kind == EventKind.RESUME:
@@ -199,14 +268,17 @@ def dose_on(plan: PlanSpec, day: dt.date) -> DayDose:
 def next_step_date(plan: PlanSpec, day: dt.date, horizon_days: int = 400) -> dt.date | None:
     """The first date after `day` on which the dose changes if nothing new is recorded.
 
-    None when the patient is at the last step, or a hold is open with no end date.
+    Before the start date, that is the first day a dose is due (normally the start date).
+    None when the patient is at the last step, stopped, or a hold is open with no end date.
     """
-    today = dose_on(plan, day)
-    if today.status in (DayStatus.STOPPED, DayStatus.NOT_STARTED) and day >= plan.start_date:
+    until = max(day, plan.start_date) + dt.timedelta(days=horizon_days)
+    days = schedule(plan, until=until, since=day)
+    today = days[0]
+    if today.status == DayStatus.STOPPED:
         return None
     if today.status == DayStatus.NOT_STARTED:
-        return plan.start_date
-    days = schedule(plan, until=day + dt.timedelta(days=horizon_days), since=day)
+        # Events recorded before the start (a stop, a pause) can mean no dose is ever due.
+        return next((later.day for later in days[1:] if later.is_due), None)
     for later in days[1:]:
         if later.step_index != today.step_index and later.dose_mg is not None:
             return later.day
@@ -214,9 +286,8 @@ def next_step_date(plan: PlanSpec, day: dt.date, horizon_days: int = 400) -> dt.
 
 
 def liquid_ml(dose_mg: Decimal, concentration_mg_per_ml: Decimal) -> Decimal:
-    """Volume to draw up, to 0.1 mL for an oral syringe."""
-    if concentration_mg_per_ml <= 0:
+    """Volume to draw up, to 0.1 mL for an oral syringe (half a tenth rounds up)."""
+    concentration = _decimal(concentration_mg_per_ml)
+    if not concentration.is_finite() or concentration <= 0:
         raise ValueError("concentration must be positive")
-    return (Decimal(dose_mg) / Decimal(concentration_mg_per_ml)).quantize(
-        ML_QUANTUM, rounding=ROUND_HALF_UP
-    )
+    return (_decimal(dose_mg) / concentration).quantize(ML_QUANTUM, rounding=ROUND_HALF_UP)

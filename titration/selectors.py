@@ -49,7 +49,7 @@ class PlanState:
 
 def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
     events = list(plan.events.all())
-    logs = {log.date: log for log in DoseLog.objects.filter(patient=patient, plan=plan)}
+    logs = {log.date: log for log in DoseLog.objects.filter(patient=patient)}
     return PlanState(plan=plan, events=events, spec=plan.spec(events), logs=logs, today=today)
 
 

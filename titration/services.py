@@ -1,6 +1,7 @@
 """Writes that touch several models: starting a plan, recording the safety screen, logging doses."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -228,3 +229,99 @@ def supply_record(
     entry.full_clean()
     entry.save()
     return entry
+
+
+@transaction.atomic
+def plan_step_up(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    """Move to the next step now, e.g. a clinician approving a step-up that was held."""
+    due = plan.dose_on(day)
+    if not due.is_due or due.step_index >= len(plan.steps()) - 1:
+        raise PlanChangeNotAllowed("The plan is already at its last step.")
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.STEP_UP, day=day, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def plan_release(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.RELEASE, day=day, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def plan_pause(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    return _event_append(plan=plan, kind=PlanEvent.Kind.PAUSE, day=day, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def plan_resume(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    return _event_append(plan=plan, kind=PlanEvent.Kind.RESUME, day=day, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def plan_stop(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
+    if not reason.strip():
+        raise PlanChangeNotAllowed("Please give a reason for stopping the plan.")
+    return _event_append(plan=plan, kind=PlanEvent.Kind.STOP, day=day, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def plan_change(
+    *,
+    plan: Plan,
+    actor,
+    day: dt.date,
+    reason: str,
+    target_mg=None,
+    protocol: str | None = None,
+    custom_steps: list[dict] | None = None,
+) -> Plan:
+    """Change the target or the schedule from `day`: the old plan stops, a new one starts.
+
+    The old plan's past stays as it was (those were the doses the patient was told to take).
+    Unless the clinician writes the steps out, the new plan continues from today's dose: it
+    finishes the days left on the current step, then takes the chosen protocol's steps above
+    it up to the new target, so a change never makes the dose jump.
+    """
+    target = Decimal(str(target_mg)) if target_mg is not None else plan.target_mg
+    if not engine.MIN_DOSE_MG <= target <= engine.MAX_DOSE_MG:
+        raise PlanChangeNotAllowed("The target must be between 0.5 mg and 6.0 mg.")
+    protocol = protocol or plan.protocol
+    if custom_steps is None:
+        current = plan.dose_on(day)
+        if current.dose_mg is None:
+            raise PlanChangeNotAllowed("The plan has no current dose to continue from.")
+        dose = min(current.dose_mg, target)
+        ahead = engine.protocol_steps(protocol, target, _steps_of(plan.custom_steps))
+        current_step = plan.steps()[current.step_index]
+        left = max((current_step.min_days or 0) - current.days_on_step, 1)
+        higher = [s for s in ahead if s.dose_mg > dose]
+        custom_steps = [{"dose_mg": str(dose), "min_days": left if higher else None}]
+        custom_steps += [
+            {"dose_mg": str(s.dose_mg), "min_days": s.min_days if i < len(higher) - 1 else None}
+            for i, s in enumerate(higher)
+        ]
+    errors = engine.validate_custom_steps(_steps_of(custom_steps))
+    if errors:
+        raise PlanChangeNotAllowed(" ".join(errors))
+    if any(Decimal(str(s["dose_mg"])) > target for s in custom_steps):
+        raise PlanChangeNotAllowed("A step is above the target dose.")
+    new_plan = Plan(
+        patient=plan.patient,
+        protocol=Plan.Protocol.CUSTOM,
+        target_mg=target,
+        start_date=day,
+        custom_steps=custom_steps,
+    )
+    new_plan.full_clean()
+    new_plan.save()
+    _event_append(
+        plan=plan, kind=PlanEvent.Kind.STOP, day=day, actor=actor, reason=f"Replaced: {reason}"
+    )
+    _event_append(plan=new_plan, kind=PlanEvent.Kind.START, day=day, actor=actor, reason=reason)
+    return new_plan
+
+
+def _steps_of(raw: list[dict]) -> list:
+    return [engine.Step(Decimal(str(s["dose_mg"])), s.get("min_days")) for s in raw]
