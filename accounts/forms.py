@@ -13,6 +13,8 @@ START_DATE_FUTURE_DAYS = 90
 class SignupForm(forms.Form):
     """Extra field for allauth's sign-up form; allauth calls `signup` after saving."""
 
+    field_order = ["first_name", "email", "password1", "password2"]
+
     first_name = forms.CharField(
         label="Your first name",
         max_length=80,

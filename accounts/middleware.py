@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.utils import timezone
 
 
 class AllowlistLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -16,3 +17,26 @@ class AllowlistLoginRequiredMiddleware(LoginRequiredMiddleware):
         if match is not None and match.view_name in settings.PUBLIC_VIEW_NAMES:
             return None
         return self.handle_no_permission(request, view_func)
+
+
+class PatientTimeZoneMiddleware:
+    """Show every time in the logged-in person's own time zone, never the server's."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            profile = getattr(user, "profile", None) if user.is_patient else None
+            if profile is not None and profile.time_zone:
+                zone = profile.zone
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

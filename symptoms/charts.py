@@ -54,14 +54,19 @@ def build(values, rolling, doses, since: dt.date, until: dt.date) -> Chart:
             continue
         current = {"start": day, "end": day, "label": label, "held": held}
         segments.append(current)
-    band = [
-        Segment(
-            x=round(_x(s["start"], since, days) - step / 2, 1),
-            width=round(max(step * ((s["end"] - s["start"]).days + 1), 1), 1),
-            label=s["label"],
-            held=s["held"],
+    band = []
+    for s in segments:
+        # Each day owns a slot centred on its dot; the first and last slots are cut at the
+        # edges of the drawing, or a short period would put the band outside it.
+        left = max(_x(s["start"], since, days) - step / 2, 0)
+        right = min(_x(s["end"], since, days) + step / 2, WIDTH)
+        band.append(
+            Segment(
+                x=round(left, 1),
+                width=round(max(right - left, 1), 1),
+                label=s["label"],
+                held=s["held"],
+            )
         )
-        for s in segments
-    ]
     gridlines = [(_y(v), str(v)) for v in (0, 5, 10)]
     return Chart(daily=daily, rolling=line, segments=band, gridlines=gridlines)

@@ -151,12 +151,18 @@ class ReportPeriodForm(forms.Form):
     start = forms.DateField(
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Please enter a date like 2026-11-01."},
+        error_messages={
+            "required": "Please choose the first day of the report.",
+            "invalid": "Please enter a date like 2026-11-01.",
+        },
     )
     end = forms.DateField(
         label="To",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Please enter a date like 2026-11-30."},
+        error_messages={
+            "required": "Please choose the last day of the report.",
+            "invalid": "Please enter a date like 2026-11-30.",
+        },
     )
 
     def __init__(self, *args, today, earliest, **kwargs):
@@ -171,6 +177,14 @@ class ReportPeriodForm(forms.Form):
                 self.add_error("end", "The end date must be after the start date.")
             if end > self.today:
                 self.add_error("end", "The report can't include days that haven't happened yet.")
+            elif end < self.earliest:
+                # Moving the start up to the earliest day would leave a period that ends
+                # before it begins (and a year-1 date breaks the date arithmetic).
+                self.add_error(
+                    "end",
+                    f"Your records start on {self.earliest:%-d %B %Y}. "
+                    "Please choose an end date after that.",
+                )
             if start < self.earliest:
                 cleaned["start"] = self.earliest
         return cleaned

@@ -16,6 +16,7 @@ from statistics import fmean
 
 WINDOW = 7
 MIN_PATTERN_DAYS = 8
+PRECISION = 9  # decimal places kept when comparing a change with a band's line
 
 
 class Band(StrEnum):
@@ -80,8 +81,10 @@ def pain_response(change: Change | None) -> Band:
     """Higher pain is worse, so improvement is a drop."""
     if change is None:
         return Band.NONE
-    drop_points = change.baseline - change.current
-    drop_percent = -(change.percent or 0)
+    # Rounded before comparing: means are floats, and 6.0 -> 4.2 (exactly 30%) would
+    # otherwise come out as a 29.999999999999996% drop and miss the band.
+    drop_points = round(change.baseline - change.current, PRECISION)
+    drop_percent = round(-(change.percent or 0), PRECISION)
     if drop_percent >= 50:
         return Band.SUBSTANTIAL
     if drop_percent >= 30 or drop_points >= 2:

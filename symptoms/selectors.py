@@ -55,6 +55,11 @@ class MetricProgress:
             return f"{self.label}: not enough diary days yet to compare with your baseline."
         text = f"{self.label} {self.baseline:.1f} → {self.current:.1f}"
         percent = self.change.percent if self.change else None
+        if percent is None and self.change and abs(self.change.points) >= 0.05:
+            # A baseline of 0 has no percentage: say the change in points instead of
+            # calling a rise from 0 "about the same".
+            direction = "higher" if self.change.points > 0 else "lower"
+            return text + f", {abs(self.change.points):.1f} points {direction} than your baseline."
         if percent is None or abs(percent) < 0.5:
             return text + ", about the same as your baseline."
         direction = "higher" if percent > 0 else "lower"
@@ -206,3 +211,29 @@ def report_context(patient, plan, start: dt.date, end: dt.date):
             .order_by("date")
         ),
     }
+
+
+def weekly_summary(patient, today: dt.date) -> list[str]:
+    """'This week vs last week' lines for the Today page: one query for 14 diary days."""
+    entries = list(
+        DiaryEntry.objects.filter(
+            patient=patient, date__gt=today - dt.timedelta(days=14), date__lte=today
+        )
+    )
+    lines = []
+    for name in ("pain", "sleep", "fatigue"):
+        label, *_rest, better = RATINGS[name]
+        values = _series(entries, name)
+        this_week = progress.mean_of_window(values, today)
+        last_week = progress.mean_of_window(values, today - dt.timedelta(days=7))
+        if this_week is None or last_week is None:
+            continue
+        diff = this_week - last_week
+        if abs(diff) < 0.5:
+            lines.append(f"{label}: about the same as last week ({this_week:.1f}).")
+        else:
+            direction = "higher" if diff > 0 else "lower"
+            lines.append(
+                f"{label}: {this_week:.1f} this week, {direction} than last week ({last_week:.1f})."
+            )
+    return lines

@@ -87,7 +87,9 @@ def questionnaire(request, kind, week):
     if kind not in (q.FIQR, q.PGIC):
         raise Http404("No such questionnaire.")
     form_class = FiqrForm if kind == q.FIQR else PgicForm
-    form = form_class(request.POST or None)
+    # Bound on every POST: a PGIC sent with nothing chosen has an empty body, and must be
+    # told so rather than shown again as if it had never been sent.
+    form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             response = services.questionnaire_complete(
@@ -108,13 +110,16 @@ def questionnaire(request, kind, week):
 
 def _report_period(request, plan):
     today = request.user.profile.local_today()
+    # Only a chosen period binds the form: a stray parameter (a tracking tag on a link)
+    # must not greet the patient with "please choose" errors.
+    chosen = "start" in request.GET or "end" in request.GET
     form = ReportPeriodForm(
-        request.GET or None,
+        request.GET if chosen else None,
         today=today,
         earliest=plan.start_date - dt.timedelta(days=7),
         initial={"start": plan.start_date, "end": today},
     )
-    if request.GET and form.is_valid():
+    if chosen and form.is_valid():
         return form, form.cleaned_data["start"], form.cleaned_data["end"]
     return form, max(plan.start_date, today - dt.timedelta(days=89)), today
 

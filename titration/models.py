@@ -95,14 +95,21 @@ class Plan(models.Model):
         ]
         return engine.protocol_steps(self.protocol, self.target_mg, custom)
 
-    def spec(self, events=None):
-        """The plain-value plan the schedule engine reads. Pass events to save a query."""
+    def spec(self, events=None, *, worst_side_effect_by_day=None, logged=None, as_of=None):
+        """The plain-value plan the schedule engine reads. Pass events to save a query.
+
+        Without the tolerance inputs this is the plan as written; the selectors' `plan_state`
+        adds the diary and the dose log so the clinic's hold rules apply.
+        """
         if events is None:
             events = self.events.all()
         return engine.PlanSpec(
             start_date=self.start_date,
             steps=self.steps(),
             events=tuple(e.as_engine_event() for e in events if e.changes_schedule),
+            worst_side_effect_by_day=worst_side_effect_by_day or {},
+            logged=logged or {},
+            as_of=as_of,
         )
 
     def dose_on(self, day: dt.date) -> engine.DayDose:

@@ -9,16 +9,20 @@ Clinical facts are from shared/DOMAIN.md (protocols, the 6.0 mg ceiling, liquid 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+
+from .tolerance import gate_holds
 
 MIN_DOSE_MG = Decimal("0.5")
 MAX_DOSE_MG = Decimal("6.0")
 DOSE_INCREMENT_MG = Decimal("0.25")
 DEFAULT_TARGET_MG = Decimal("4.5")
 ML_QUANTUM = Decimal("0.1")
+MISSED_IN_A_ROW = 3
+TAKEN_IN_A_ROW_TO_RESUME = 2
 
 
 class Protocol(StrEnum):
@@ -69,17 +73,34 @@ class DayDose:
     step_index: int
     plan_day: int  # 1 on the start date
     days_on_step: int  # counted days already completed on this step before `day`
+    held_by: str | None = None  # HoldCause when status is HELD
 
     @property
     def is_due(self):
         return self.dose_mg is not None
 
 
+class HoldCause(StrEnum):
+    REQUESTED = "requested"  # a recorded hold (patient, clinician, or recorded automatically)
+    SIDE_EFFECTS = "side_effects"  # moderate or severe side effects in the 3 days before
+    MISSED_DOSES = "missed_doses"  # 3+ missed in a row: wait for 2 taken in a row
+
+
 @dataclass(frozen=True)
 class PlanSpec:
+    """The plan as plain values. The tolerance inputs are optional: without them the engine
+    gives the schedule as planned; with them it applies the clinic rules that hold a step-up.
+
+    - `worst_side_effect_by_day`: {date: worst severity 0-3} from the diary.
+    - `logged`: {date: "taken" | "skipped"}; due days before `as_of` with no entry are missed.
+    """
+
     start_date: dt.date
     steps: tuple[Step, ...]
     events: tuple[Event, ...] = field(default=())
+    worst_side_effect_by_day: Mapping[dt.date, int] = field(default_factory=dict)
+    logged: Mapping[dt.date, str] = field(default_factory=dict)
+    as_of: dt.date | None = None
 
 
 def protocol_steps(
@@ -193,6 +214,10 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
     idx, counted = 0, 0
     hold_until: dt.date | None = None  # exclusive end of a timed hold
     open_hold = paused = stopped = False
+    # Missed-dose rule (DOMAIN.md): after 3 or more due doses missed in a row during
+    # titration, the next step-up waits until 2 doses in a row have been taken.
+    missed_run = taken_run = 0
+    waiting_for_doses = False
 
     day = min(plan.start_date, since)
     while day <= until:
@@ -234,6 +259,7 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
                 stopped = True
 
         held = open_hold or (hold_until is not None and day < hold_until)
+        held_by = HoldCause.REQUESTED if held else None
         min_days = steps[idx].min_days
         if (
             not (held or paused or stopped or stepped_today)
@@ -241,7 +267,12 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
             and min_days is not None
             and counted >= min_days
         ):
-            idx, counted = idx + 1, 0
+            if gate_holds(day, plan.worst_side_effect_by_day):
+                held, held_by = True, HoldCause.SIDE_EFFECTS
+            elif waiting_for_doses:
+                held, held_by = True, HoldCause.MISSED_DOSES
+            else:
+                idx, counted = idx + 1, 0
 
         if stopped:
             status, dose = DayStatus.STOPPED, None
@@ -254,9 +285,22 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
 
         if day >= since:
             plan_day = (day - plan.start_date).days + 1
-            out.append(DayDose(day, status, dose, idx, plan_day, counted))
+            cause = held_by if status == DayStatus.HELD else None
+            out.append(DayDose(day, status, dose, idx, plan_day, counted, cause))
         if status == DayStatus.ACTIVE:
             counted += 1
+        if dose is not None and plan.as_of is not None and day < plan.as_of:
+            entry = plan.logged.get(day)
+            if entry == "taken":
+                missed_run, taken_run = 0, taken_run + 1
+            elif entry is None:
+                missed_run, taken_run = missed_run + 1, 0
+            else:  # a deliberate skip is not "missed", but it breaks a run of taken doses
+                taken_run = 0
+            if missed_run >= MISSED_IN_A_ROW and idx < last:
+                waiting_for_doses = True
+            if waiting_for_doses and taken_run >= TAKEN_IN_A_ROW_TO_RESUME:
+                waiting_for_doses = False
         day += dt.timedelta(days=1)
     return out
 

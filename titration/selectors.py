@@ -48,9 +48,23 @@ class PlanState:
 
 
 def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
+    """The plan with its events, the dose log and the diary's side effects: three queries.
+
+    This is the spec every page and service uses, so the clinic's hold rules (side effects
+    not settled, missed doses) give the same answer everywhere.
+    """
     events = list(plan.events.all())
     logs = {log.date: log for log in DoseLog.objects.filter(patient=patient)}
-    return PlanState(plan=plan, events=events, spec=plan.spec(events), logs=logs, today=today)
+    worst = DiaryEntry.objects.worst_side_effect_by_day(
+        patient, plan.start_date - dt.timedelta(days=tolerance.GATE_WINDOW_DAYS), today
+    )
+    spec = plan.spec(
+        events,
+        worst_side_effect_by_day=worst,
+        logged={day: log.status for day, log in logs.items()},
+        as_of=today,
+    )
+    return PlanState(plan=plan, events=events, spec=spec, logs=logs, today=today)
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,18 @@ class Tonight:
         return self.dose_day != self.local_today
 
 
-def _hold_reason(state: PlanState, day: dt.date) -> str:
+def _hold_reason(state: PlanState, due: engine.DayDose) -> str:
+    if due.held_by == engine.HoldCause.SIDE_EFFECTS:
+        return (
+            "Your next step is waiting until side effects settle: there was a moderate or "
+            "severe side effect in the last 3 days."
+        )
+    if due.held_by == engine.HoldCause.MISSED_DOSES:
+        return (
+            "Your next step is waiting because several doses were missed. It carries on "
+            "after 2 doses taken in a row."
+        )
+    day = due.day
     holds = [
         e
         for e in state.events
@@ -145,7 +170,7 @@ def tonight(patient, plan: Plan, now: dt.datetime | None = None) -> Tonight:
         log=state.logs.get(dose_day),
         previous=previous,
         missed_yesterday=previous == timing.LateDose.SKIP,
-        hold_reason=_hold_reason(state, dose_day) if due.status == engine.DayStatus.HELD else "",
+        hold_reason=_hold_reason(state, due) if due.status == engine.DayStatus.HELD else "",
         adherence_7=adherence_rules.adherence(
             today=today, days=7, due_days=due_days, logs=statuses
         ),

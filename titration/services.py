@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import PatientProfile
 
 from . import schedule as engine
+from . import selectors
 from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
 
 LATE_ENTRY_DAYS = 2  # a dose can be logged for today or the two days before
@@ -96,7 +97,7 @@ def dose_log(
         raise DoseDateNotAllowed(
             "You can log a dose for today or the 2 days before, not other dates."
         )
-    due = plan.dose_on(day)
+    due = engine.dose_on(selectors.plan_state(patient, plan, today).spec, day)
     if not due.is_due:
         raise NothingDue("No dose is due on that date.")
     existing = DoseLog.objects.filter(patient=patient, date=day).first()
@@ -325,3 +326,48 @@ def plan_change(
 
 def _steps_of(raw: list[dict]) -> list:
     return [engine.Step(Decimal(str(s["dose_mg"])), s.get("min_days")) for s in raw]
+
+
+AUTOMATIC_CAUSES = {
+    engine.HoldCause.SIDE_EFFECTS: "Step-up held: side effects in the last 3 days",
+    engine.HoldCause.MISSED_DOSES: "Step-up held: waiting for 2 doses taken in a row",
+}
+
+
+@transaction.atomic
+def plan_automatic_hold_record(*, plan: Plan, now: dt.datetime | None = None) -> PlanEvent | None:
+    """Record today's automatic hold, if the clinic rules hold today's step-up.
+
+    The schedule already applies the rules from the diary and the dose log; recording a
+    one-day hold makes the decision part of the plan's history, visible to the clinician and
+    fixed even if the diary is edited later. Safe to call any number of times a day.
+    """
+    today = plan.patient.profile.local_today(now)
+    due = engine.dose_on(selectors.plan_state(plan.patient, plan, today).spec, today)
+    reason = AUTOMATIC_CAUSES.get(due.held_by)
+    if reason is None:
+        return None
+    already = PlanEvent.objects.filter(
+        plan=plan, kind=PlanEvent.Kind.HOLD, automatic=True, effective_date=today
+    ).exists()
+    if already:
+        return None
+    return _event_append(
+        plan=plan, kind=PlanEvent.Kind.HOLD, day=today, days=1, reason=reason, automatic=True
+    )
+
+
+def automatic_holds_record_all(*, now: dt.datetime | None = None) -> int:
+    """The periodic sweep: check each patient's current plan once. Returns holds recorded."""
+    recorded = 0
+    latest_plans = Plan.objects.order_by("patient_id", "-created_at", "-id").select_related(
+        "patient__profile"
+    )
+    seen = set()
+    for plan in latest_plans.iterator(chunk_size=500):
+        if plan.patient_id in seen:
+            continue
+        seen.add(plan.patient_id)
+        if plan_automatic_hold_record(plan=plan, now=now) is not None:
+            recorded += 1
+    return recorded

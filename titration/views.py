@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
 from accounts.models import PatientProfile
+from symptoms import selectors as symptom_selectors
 
 from . import selectors, services
 from .forms import HoldForm, LateDoseForm, SkipForm, SupplyForm
@@ -22,9 +23,16 @@ def _plan_or_onboarding(request):
 
 
 def _render_today(request, plan, *, status=200, error=""):
-    context = {"t": selectors.tonight(request.user, plan), "dose_error": error}
-    template = "titration/today.html#dose-card" if request.htmx else "titration/today.html"
-    return render(request, template, context, status=status)
+    t = selectors.tonight(request.user, plan)
+    context = {"t": t, "dose_error": error}
+    if request.htmx:
+        return render(request, "titration/today.html#dose-card", context, status=status)
+    context.update(
+        diary_done=symptom_selectors.diary_entry(request.user, t.local_today) is not None,
+        questionnaires=symptom_selectors.open_questionnaires(request.user, plan, t.local_today),
+        week_lines=symptom_selectors.weekly_summary(request.user, t.local_today),
+    )
+    return render(request, "titration/today.html", context, status=status)
 
 
 @patient_required
