@@ -5,6 +5,13 @@ from . import services
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": (
+            "That email and password don't match. Please check both, or reset your password."
+        ),
+    }
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         user.first_name = form.cleaned_data.get("first_name", "").strip()

@@ -31,6 +31,7 @@ def _render_today(request, plan, *, status=200, error=""):
         diary_done=symptom_selectors.diary_entry(request.user, t.local_today) is not None,
         questionnaires=symptom_selectors.open_questionnaires(request.user, plan, t.local_today),
         week_lines=symptom_selectors.weekly_summary(request.user, t.local_today),
+        supply=selectors.supply_status(request.user, plan),
     )
     return render(request, "titration/today.html", context, status=status)
 

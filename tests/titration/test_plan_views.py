@@ -217,3 +217,13 @@ def test_runs_out_date_counts_down_with_taken_doses(client, me):
         body = client.get(reverse("supply")).content.decode()
     assert DoseLog.objects.get(patient=me, date=dt.date(2026, 11, 20)).dose_mg == Decimal("3.00")
     assert "About 18 capsules left" in body  # the 10 logs before the count don't count
+
+
+def test_today_warns_when_the_supply_is_about_to_run_out(client, me):
+    client.force_login(me)
+    client.post(
+        reverse("supply"),
+        {"kind": "count", "received_on": "2026-11-20", "amount": "3", "capsule_strength_mg": "1.5"},
+    )
+    body = client.get(reverse("today")).content.decode()
+    assert "Time to order more" in body
