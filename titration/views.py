@@ -6,20 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import patient_required
 from accounts.models import PatientProfile
 from symptoms import selectors as symptom_selectors
 
 from . import selectors, services
+from .access import plan_required
 from .forms import HoldForm, LateDoseForm, SkipForm, SupplyForm
 from .models import DoseLog, SupplyEntry
-
-
-def _plan_or_onboarding(request):
-    plan = selectors.current_plan(request.user)
-    if plan is None:
-        return None, redirect("onboarding")
-    return plan, None
 
 
 def _render_today(request, plan, *, status=200, error=""):
@@ -36,11 +29,8 @@ def _render_today(request, plan, *, status=200, error=""):
     return render(request, "titration/today.html", context, status=status)
 
 
-@patient_required
-def today(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def today(request, plan):
     screening = selectors.latest_screening(request.user)
     if screening is not None and screening.blocks_plan:
         # Opioids reported after the plan began: no dose is shown until the prescriber decides.
@@ -82,20 +72,14 @@ def _log_tonight(request, plan, status, skip_reason=""):
 
 
 @require_POST
-@patient_required
-def dose_take(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def dose_take(request, plan):
     return _log_tonight(request, plan, DoseLog.Status.TAKEN)
 
 
 @require_http_methods(["GET", "POST"])
-@patient_required
-def dose_skip(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def dose_skip(request, plan):
     form = SkipForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         return _log_tonight(request, plan, DoseLog.Status.SKIPPED, form.cleaned_data["reason"])
@@ -103,11 +87,8 @@ def dose_skip(request):
 
 
 @require_POST
-@patient_required
-def dose_undo(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def dose_undo(request, plan):
     error = ""
     try:
         services.dose_undo(patient=request.user, day=_dose_day(request, plan))
@@ -121,11 +102,8 @@ def dose_undo(request):
 
 
 @require_http_methods(["GET", "POST"])
-@patient_required
-def dose_late(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def dose_late(request, plan):
     now = timezone.now()
     form = LateDoseForm(request.POST or None, today=request.user.profile.local_today(now))
     if request.method == "POST" and form.is_valid():
@@ -151,21 +129,15 @@ def dose_late(request):
     return render(request, "titration/late.html", {"form": form})
 
 
-@patient_required
-def plan(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def plan(request, plan):
     overview = selectors.plan_overview(request.user, plan)
     tonight = selectors.tonight(request.user, plan)
     return render(request, "titration/plan.html", {"o": overview, "t": tonight})
 
 
-@patient_required
-def plan_calendar(request, year=None, month=None):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def plan_calendar(request, plan, year=None, month=None):
     today = request.user.profile.local_today()
     year, month = year or today.year, month or today.month
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
@@ -184,11 +156,8 @@ def plan_calendar(request, year=None, month=None):
 
 
 @require_http_methods(["GET", "POST"])
-@patient_required
-def plan_hold(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def plan_hold(request, plan):
     form = HoldForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"] or "You asked to stay at this dose for a while."
@@ -209,12 +178,9 @@ def plan_hold(request):
 
 
 @require_http_methods(["GET", "POST"])
-@patient_required
-def step_back(request):
+@plan_required
+def step_back(request, plan):
     """Offered after a severe side effect or three moderate days: one confirm goes back."""
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
     t = selectors.tonight(request.user, plan)
     if t.step_back_offer is None:
         messages.info(request, "There is no step back to decide on right now.")
@@ -247,12 +213,9 @@ def step_back(request):
 
 
 @require_POST
-@patient_required
-def dose_time_choice(request):
+@plan_required
+def dose_time_choice(request, plan):
     """The answer to the 'take it in the morning?' suggestion: switch, or keep bedtime."""
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
     today = request.user.profile.local_today()
     if request.POST.get("choice") == "morning":
         try:
@@ -278,11 +241,8 @@ def dose_time_choice(request):
 
 
 @require_http_methods(["GET", "POST"])
-@patient_required
-def supply(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def supply(request, plan):
     profile = request.user.profile
     form = SupplyForm(
         request.POST or None,
