@@ -1,5 +1,9 @@
+import time
+
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
 
 
@@ -40,3 +44,34 @@ class PatientTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class SessionPolicyMiddleware:
+    """Idle and absolute session limits (issue 7).
+
+    Idle: 30 minutes for patients, 15 for clinicians and administrators (the cookie's expiry
+    is refreshed on every request). Absolute: 12 hours after login, whatever the activity.
+    """
+
+    LOGIN_AT_KEY = "_ldn_login_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            login_at = request.session.get(self.LOGIN_AT_KEY)
+            if login_at is None:
+                request.session[self.LOGIN_AT_KEY] = now
+            elif now - login_at > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+            idle = (
+                settings.SESSION_IDLE_SECONDS_PATIENT
+                if user.is_patient
+                else settings.SESSION_IDLE_SECONDS_STAFF
+            )
+            request.session.set_expiry(idle)
+        return self.get_response(request)

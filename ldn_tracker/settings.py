@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.AllowlistLoginRequiredMiddleware",
     "accounts.middleware.PatientTimeZoneMiddleware",
+    "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -131,6 +132,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.password_validation.MaximumLengthValidator"},
+    {"NAME": "accounts.password_validation.ClinicianMinimumLengthValidator"},
 ]
 
 LOGIN_URL = "account_login"
@@ -171,6 +174,9 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "LDN Tracker: "
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Changing the email, the password or two-factor settings asks for the password again.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # Axes owns login lockout (5 failures per account and address); allauth's own limit would
 # answer first with a different message.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
@@ -185,8 +191,12 @@ AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-# Sessions: patient idle timeout is 30 minutes of inactivity; refreshed on each request.
+# Sessions: idle timeout 30 minutes for patients and 15 for clinicians (refreshed on each
+# request by accounts.middleware.SessionPolicyMiddleware); 12 hours at most after login.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_IDLE_SECONDS_PATIENT = SESSION_COOKIE_AGE
+SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
