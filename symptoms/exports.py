@@ -8,15 +8,18 @@ from titration.models import DoseLog
 
 from .models import FACTORS, RATINGS, SIDE_EFFECTS, DiaryEntry, QuestionnaireResponse
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def _csv(header, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        # A leading =, +, - or @ would run as a formula in a spreadsheet: quote it as text.
+        # A leading =, +, - or @ would run as a formula in a spreadsheet, and a leading tab
+        # or carriage return can hide one (OWASP, CSV injection): quote it as text.
         writer.writerow(
-            ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+            ["'" + v if isinstance(v, str) and v[:1] in FORMULA_STARTS else v for v in row]
         )
     return buffer.getvalue()
 

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import questionnaires as q
@@ -48,6 +48,19 @@ def questionnaire_complete(*, patient, plan, kind: str, week: int, answers: dict
     if (kind, week) not in open_now:
         raise QuestionnaireNotOpen("This questionnaire isn't open now, or it's already done.")
     score = q.fiqr_score(answers) if kind == q.FIQR else answers["pgic"]
-    return QuestionnaireResponse.objects.create(
-        patient=patient, kind=kind, week=week, answers=answers, score=score, completed_at=now
-    )
+    try:
+        # Its own savepoint: a double tap sends two requests that both pass the check above,
+        # and the second must meet the unique constraint as "already done", not as a 500.
+        with transaction.atomic():
+            return QuestionnaireResponse.objects.create(
+                patient=patient,
+                kind=kind,
+                week=week,
+                answers=answers,
+                score=score,
+                completed_at=now,
+            )
+    except IntegrityError:
+        raise QuestionnaireNotOpen(
+            "This questionnaire isn't open now, or it's already done."
+        ) from None

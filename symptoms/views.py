@@ -113,15 +113,18 @@ def _report_period(request, plan):
     # Only a chosen period binds the form: a stray parameter (a tracking tag on a link)
     # must not greet the patient with "please choose" errors.
     chosen = "start" in request.GET or "end" in request.GET
+    # The last 90 days of the plan by default; never starting after today (a plan that
+    # starts tomorrow), and the form shows the period the report shows.
+    default_start = min(max(plan.start_date, today - dt.timedelta(days=89)), today)
     form = ReportPeriodForm(
         request.GET if chosen else None,
         today=today,
         earliest=plan.start_date - dt.timedelta(days=7),
-        initial={"start": plan.start_date, "end": today},
+        initial={"start": default_start, "end": today},
     )
     if chosen and form.is_valid():
         return form, form.cleaned_data["start"], form.cleaned_data["end"]
-    return form, max(plan.start_date, today - dt.timedelta(days=89)), today
+    return form, default_start, today
 
 
 @patient_required

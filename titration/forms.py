@@ -8,6 +8,11 @@ from .services import allowed_log_dates
 
 
 class SkipForm(forms.Form):
+    def __init__(self, *args, morning=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if morning:
+            self.fields["reason"].label = "Why are you skipping today? (optional)"
+
     reason = forms.CharField(
         label="Why are you skipping tonight? (optional)",
         required=False,

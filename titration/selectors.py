@@ -86,6 +86,7 @@ class Tonight:
     adherence_28: adherence_rules.Adherence
     streak: int
     step_back_offer: dt.date | None
+    previous_step_dose_mg: Decimal | None
     suggest_morning: bool
     latest_change: PlanEvent | None
 
@@ -179,6 +180,9 @@ def tonight(patient, plan: Plan, now: dt.datetime | None = None) -> Tonight:
         ),
         streak=adherence_rules.streak(today=today, due_days=due_days, logs=statuses),
         step_back_offer=trigger,
+        previous_step_dose_mg=(
+            state.spec.steps[due.step_index - 1].dose_mg if due.step_index > 0 else None
+        ),
         suggest_morning=morning,
         latest_change=latest_change,
     )

@@ -80,7 +80,8 @@ def dose_take(request, plan):
 @require_http_methods(["GET", "POST"])
 @plan_required
 def dose_skip(request, plan):
-    form = SkipForm(request.POST or None)
+    morning = request.user.profile.dose_time == PatientProfile.DoseTime.MORNING
+    form = SkipForm(request.POST or None, morning=morning)
     if request.method == "POST" and form.is_valid():
         return _log_tonight(request, plan, DoseLog.Status.SKIPPED, form.cleaned_data["reason"])
     return render(request, "titration/skip.html", {"form": form})
@@ -151,6 +152,7 @@ def plan_calendar(request, plan, year=None, month=None):
         "previous": previous.replace(day=1),
         "following": following.replace(day=1),
         "plan": plan,
+        "today": today,
     }
     return render(request, "titration/calendar.html", context)
 
@@ -244,14 +246,17 @@ def dose_time_choice(request, plan):
 @plan_required
 def supply(request, plan):
     profile = request.user.profile
-    form = SupplyForm(
-        request.POST or None,
-        liquid=profile.is_liquid,
-        initial={"received_on": profile.local_today(), "kind": "refill"},
-    )
+    last = SupplyEntry.objects.filter(patient=request.user).first()
+    initial = {"received_on": profile.local_today(), "kind": "refill"}
+    if last is not None:
+        initial["capsule_strength_mg"] = last.capsule_strength_mg
+        initial["concentration_mg_per_ml"] = last.concentration_mg_per_ml
+    elif profile.is_liquid:
+        initial["concentration_mg_per_ml"] = profile.concentration_mg_per_ml
+    form = SupplyForm(request.POST or None, liquid=profile.is_liquid, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.supply_record(patient=request.user, **form.cleaned_data)
-        messages.success(request, "Saved.")
+        messages.success(request, "Saved. Here is how long your supply lasts.")
         return redirect("supply")
     context = {
         "form": form,

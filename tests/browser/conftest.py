@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=en-GB",  # date and time fields as a UK patient sees them
 ]
 PHONE_VIEWPORT = {"width": 375, "height": 812}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"

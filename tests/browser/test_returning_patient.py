@@ -40,5 +40,5 @@ def test_a_wrong_password_is_explained_next_to_the_form(page, check_page, patien
     page.get_by_role("button", name="Log in").click()
 
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
-    expect(page.locator("form")).to_contain_text("not correct")
+    expect(page.locator("form")).to_contain_text("don't match")
     check_page("login-error")
