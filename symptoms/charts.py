@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-WIDTH, HEIGHT = 600, 180
+WIDTH, HEIGHT = 360, 150
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 28, 8, 8, 8
 BAND_HEIGHT = 26
 

@@ -2,6 +2,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from titration import schedule as engine
+from titration.templatetags.dose import mg as format_mg
 
 from . import charts, progress
 from . import questionnaires as q
@@ -100,7 +101,7 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
     doses = [
         (
             d.day,
-            f"{d.dose_mg.normalize():f} mg" if d.dose_mg is not None else "no dose",
+            f"{format_mg(d.dose_mg)} mg" if d.dose_mg is not None else "no dose",
             d.status == engine.DayStatus.HELD,
         )
         for d in schedule

@@ -69,7 +69,7 @@ def test_values_outside_the_period_are_not_drawn():
 def test_the_rolling_mean_is_one_polyline_in_date_order():
     rolling = {day(2): 5.0, day(0): 10.0, day(1): 0.0}
     chart = charts.build({}, rolling, [], SINCE, day(2))
-    assert chart.rolling == "28.0,8.0 310.0,172.0 592.0,90.0"
+    assert chart.rolling == "28.0,8.0 190.0,142.0 352.0,75.0"
 
 
 def test_no_data_gives_an_empty_chart():
