@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import patient_required
 from titration import selectors as titration_selectors
+from titration.access import plan_required
 
 from . import documents, exports, selectors, services
 from . import questionnaires as q
@@ -62,16 +63,8 @@ def diary(request, day=None):
     return render(request, "symptoms/diary.html", context)
 
 
-def _plan_or_onboarding(request):
-    plan = titration_selectors.current_plan(request.user)
-    return plan, (redirect("onboarding") if plan is None else None)
-
-
-@patient_required
-def progress_page(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def progress_page(request, plan):
     period = "4w" if request.GET.get("period") == "4w" else "all"
     today = request.user.profile.local_today()
     report = selectors.progress_report(request.user, plan, today, period=period)
@@ -79,11 +72,8 @@ def progress_page(request):
 
 
 @require_http_methods(["GET", "POST"])
-@patient_required
-def questionnaire(request, kind, week):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def questionnaire(request, plan, kind, week):
     if kind not in (q.FIQR, q.PGIC):
         raise Http404("No such questionnaire.")
     form_class = FiqrForm if kind == q.FIQR else PgicForm
@@ -127,11 +117,8 @@ def _report_period(request, plan):
     return form, default_start, today
 
 
-@patient_required
-def report(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def report(request, plan):
     form, start, end = _report_period(request, plan)
     context = selectors.report_context(request.user, plan, start, end)
     context["form"] = form
@@ -139,11 +126,8 @@ def report(request):
     return render(request, "symptoms/report.html", context)
 
 
-@patient_required
-def report_pdf(request):
-    plan, redirect_response = _plan_or_onboarding(request)
-    if redirect_response:
-        return redirect_response
+@plan_required
+def report_pdf(request, plan):
     _form, start, end = _report_period(request, plan)
     context = selectors.report_context(request.user, plan, start, end)
     pdf = documents.report_pdf(context=context, patient=request.user)
