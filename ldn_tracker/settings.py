@@ -7,8 +7,10 @@ stops start-up with a message naming it. Every variable is listed in the README.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "titration",
     "symptoms",
     "ops",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +160,9 @@ PUBLIC_VIEW_NAMES = frozenset(
         "account_reset_password_from_key",
         "account_reset_password_from_key_done",
         "admin:login",
+        # Reminder emails: the signed confirmation pages and the pause (List-Unsubscribe) link.
+        "reminder_action",
+        "reminders_pause",
     }
 )
 
@@ -292,7 +298,30 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.heartbeat", "schedule": 30.0},
     "automatic-holds": {"task": "titration.tasks.automatic_holds_record", "schedule": 3600.0},
+    # Reminders: every minute on the minute (UTC); a tick older than a minute is dropped,
+    # the next one catches up from the database.
+    "reminders-tick": {
+        "task": "reminders.tasks.tick",
+        "schedule": crontab(),
+        "options": {"expires": 55},
+    },
 }
+
+# Reminders
+# Links in emails are absolute: production's first allowed host over HTTPS unless set.
+SITE_URL = env.str(
+    "SITE_URL",
+    default="http://localhost:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}",
+)
+REMINDER_MESSAGE_ID_DOMAIN = env.str(
+    "REMINDER_MESSAGE_ID_DOMAIN", default=urlsplit(SITE_URL).hostname or "localhost"
+)
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=50)  # messages per SMTP connection
+# Longer than CELERY_TASK_TIME_LIMIT: a row is only taken back from a worker that is gone.
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
+REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=30)
+REMINDER_RETRY_MAX_SECONDS = env.int("REMINDER_RETRY_MAX_SECONDS", default=300)
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=6)
 
 # Security headers. The Content Security Policy allows only our own files and nonce'd
 # scripts; Bootstrap's form controls draw small SVGs from data: URLs.

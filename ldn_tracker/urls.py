@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("titration.urls")),
     path("", include("symptoms.urls")),
+    path("", include("reminders.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,227 @@
+"""The per-minute tick: which rows it creates, sweeps and enqueues."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from allauth.account.models import EmailAddress
+from django.core.management import call_command
+
+from reminders.models import Reminder, ReminderSettings, SweepMark
+from reminders.services import reminders_tick
+from tests.factories import DoseLogFactory
+from titration import services as titration_services
+from titration.models import Plan
+
+from .conftest import patient_due_at
+
+UTC = dt.UTC
+NIGHT = dt.datetime(2026, 1, 15, 21, 30, tzinfo=UTC)  # 21:30 in London
+
+
+@pytest.fixture
+def at_night():
+    with time_machine.travel(NIGHT, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def due_patient(db, at_night):
+    return patient_due_at(NIGHT)
+
+
+def test_it_creates_one_pending_row_when_the_reminder_falls_due(due_patient):
+    result = reminders_tick(now=NIGHT)
+
+    row = Reminder.objects.get()
+    assert (row.patient, row.local_date, row.kind) == (due_patient, NIGHT.date(), "first")
+    assert (row.status, row.due_at) == (Reminder.Status.PENDING, NIGHT)
+    assert result.enqueued == [row.pk]
+
+
+def test_it_creates_nothing_a_minute_early(due_patient):
+    reminders_tick(now=NIGHT - dt.timedelta(minutes=1))
+
+    assert not Reminder.objects.exists()
+
+
+def test_a_second_tick_creates_and_enqueues_nothing_more(due_patient):
+    reminders_tick(now=NIGHT)
+
+    again = reminders_tick(now=NIGHT + dt.timedelta(minutes=1))
+
+    assert Reminder.objects.count() == 1
+    assert again.enqueued == []
+
+
+def test_two_beats_in_the_same_window_make_no_duplicate(due_patient):
+    reminders_tick(now=NIGHT)
+    # As if a second beat had read the mark before the first one moved it.
+    SweepMark.objects.update(covered_until=NIGHT - dt.timedelta(minutes=5))
+
+    reminders_tick(now=NIGHT)
+
+    assert Reminder.objects.count() == 1
+
+
+def test_the_management_command_runs_the_same_tick(due_patient, capsys):
+    call_command("remind")
+
+    assert Reminder.objects.count() == 1
+    assert "created 1" in capsys.readouterr().out
+
+
+def test_a_logged_dose_gets_no_reminder(due_patient):
+    DoseLogFactory(plan=Plan.objects.get(patient=due_patient), date=NIGHT.date())
+
+    reminders_tick(now=NIGHT)
+
+    assert not Reminder.objects.exists()
+
+
+@pytest.mark.parametrize("how", ["reminders_off", "unverified", "paused", "stopped"])
+def test_no_reminder_when_it_is_not_wanted(due_patient, how):
+    plan = Plan.objects.get(patient=due_patient)
+    if how == "reminders_off":
+        due_patient.profile.reminders_enabled = False
+        due_patient.profile.save()
+    elif how == "unverified":
+        EmailAddress.objects.filter(user=due_patient).update(verified=False)
+    elif how == "paused":
+        titration_services.plan_pause(plan=plan, actor=due_patient, day=NIGHT.date(), reason="")
+    else:
+        titration_services.plan_stop(plan=plan, actor=due_patient, day=NIGHT.date(), reason="x")
+
+    reminders_tick(now=NIGHT)
+
+    assert not Reminder.objects.exists()
+
+
+def test_after_an_outage_under_two_hours_the_reminder_is_still_sent(due_patient):
+    SweepMark.objects.create(pk=1, covered_until=NIGHT - dt.timedelta(minutes=30))
+
+    result = reminders_tick(now=NIGHT + dt.timedelta(minutes=110))
+
+    row = Reminder.objects.get()
+    assert row.status == Reminder.Status.PENDING
+    assert result.enqueued == [row.pk]
+
+
+def test_after_an_outage_over_two_hours_it_is_recorded_as_missed_send(due_patient):
+    SweepMark.objects.create(pk=1, covered_until=NIGHT - dt.timedelta(minutes=30))
+
+    result = reminders_tick(now=NIGHT + dt.timedelta(hours=2, minutes=1))
+
+    assert Reminder.objects.get().status == Reminder.Status.MISSED_SEND
+    assert result.enqueued == []
+
+
+def test_a_pending_row_left_over_two_hours_becomes_missed_send(due_patient):
+    reminders_tick(now=NIGHT)
+    Reminder.objects.update(lease_until=None)
+
+    reminders_tick(now=NIGHT + dt.timedelta(hours=2, minutes=1))
+
+    assert Reminder.objects.get().status == Reminder.Status.MISSED_SEND
+
+
+def test_a_row_whose_worker_vanished_is_enqueued_again_when_its_lease_runs_out(due_patient):
+    reminders_tick(now=NIGHT)
+    Reminder.objects.update(
+        status=Reminder.Status.SENDING, lease_until=NIGHT + dt.timedelta(minutes=5)
+    )
+
+    early = reminders_tick(now=NIGHT + dt.timedelta(minutes=4))
+    late = reminders_tick(now=NIGHT + dt.timedelta(minutes=6))
+
+    assert early.enqueued == []
+    assert late.released == 1
+    assert late.enqueued == [Reminder.objects.get().pk]
+
+
+def test_stay_on_home_time_keeps_the_home_clock_while_travelling(db, at_night):
+    # Home is London (21:30 reminder); now in New York, where 21:30 is five hours later.
+    patient = patient_due_at(NIGHT, time_zone="Europe/London")
+    ReminderSettings.objects.create(
+        patient=patient, travel=ReminderSettings.Travel.HOME, home_time_zone="Europe/London"
+    )
+    patient.profile.time_zone = "America/New_York"
+    patient.profile.save()
+
+    reminders_tick(now=NIGHT)
+
+    assert Reminder.objects.get().due_at == NIGHT
+
+
+def test_follow_where_i_am_moves_the_reminder_with_the_profile_time_zone(db, at_night):
+    patient = patient_due_at(NIGHT, time_zone="Europe/London")
+    patient.profile.time_zone = "America/New_York"
+    patient.profile.save()
+
+    reminders_tick(now=NIGHT)
+    assert not Reminder.objects.exists()
+
+    reminders_tick(now=NIGHT + dt.timedelta(hours=5))
+    assert Reminder.objects.get().due_at == NIGHT + dt.timedelta(hours=5)
+
+
+def test_spring_forward_night_fires_once_at_the_first_valid_minute(db):
+    # 8 March 2026 in New York: 02:00-03:00 does not exist; a 02:30 reminder goes at 03:00.
+    gap_end = dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    with time_machine.travel(gap_end - dt.timedelta(hours=3), tick=False):
+        patient = patient_due_at(gap_end, time_zone="America/New_York")
+        patient.profile.reminder_time = dt.time(2, 30)
+        patient.profile.save()
+
+    for minute in range(0, 180):
+        reminders_tick(now=gap_end - dt.timedelta(minutes=90) + dt.timedelta(minutes=minute))
+
+    row = Reminder.objects.get()
+    assert (row.local_date, row.due_at) == (dt.date(2026, 3, 8), gap_end)
+
+
+def test_fall_back_night_fires_once(db):
+    # 1 November 2026 in New York: 01:30 happens twice; the reminder goes at the first.
+    first = dt.datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    with time_machine.travel(first - dt.timedelta(hours=2), tick=False):
+        patient = patient_due_at(first, time_zone="America/New_York")
+    assert patient.profile.reminder_time == dt.time(1, 30)
+
+    for minute in range(0, 180):
+        reminders_tick(now=first - dt.timedelta(minutes=30) + dt.timedelta(minutes=minute))
+
+    assert list(Reminder.objects.values_list("kind", "due_at")) == [("first", first)]
+
+
+def _sent_first(patient, at):
+    reminders_tick(now=at)
+    Reminder.objects.filter(patient=patient).update(status=Reminder.Status.SENT, sent_at=at)
+
+
+def test_a_nudge_follows_ninety_minutes_after_the_first_if_nothing_is_logged(due_patient):
+    _sent_first(due_patient, NIGHT)
+
+    reminders_tick(now=NIGHT + dt.timedelta(minutes=89))
+    assert not Reminder.objects.filter(kind="nudge").exists()
+
+    reminders_tick(now=NIGHT + dt.timedelta(minutes=90))
+    nudge = Reminder.objects.get(kind="nudge")
+    assert nudge.due_at == NIGHT + dt.timedelta(minutes=90)
+
+
+def test_no_nudge_when_the_patient_switched_it_off(due_patient):
+    ReminderSettings.objects.create(patient=due_patient, nudge_enabled=False)
+    _sent_first(due_patient, NIGHT)
+
+    reminders_tick(now=NIGHT + dt.timedelta(minutes=91))
+
+    assert not Reminder.objects.filter(kind="nudge").exists()
+
+
+def test_no_nudge_once_the_dose_is_logged(due_patient):
+    _sent_first(due_patient, NIGHT)
+    DoseLogFactory(plan=Plan.objects.get(patient=due_patient), date=NIGHT.date())
+
+    reminders_tick(now=NIGHT + dt.timedelta(minutes=91))
+
+    assert not Reminder.objects.filter(kind="nudge").exists()
