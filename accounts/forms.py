@@ -158,10 +158,38 @@ class StartDateForm(forms.Form):
         },
     )
 
+    protocol = forms.ChoiceField(
+        label="Which plan did your prescriber give you?",
+        choices=[
+            ("standard", "Standard: 1.5 mg for 7 days, 3.0 mg for 7 days, then 4.5 mg"),
+            ("gentle", "Gentle: 1.5 mg for 14 days, 3.0 mg for 7 days, then 4.5 mg"),
+            ("sensitive", "Sensitive (usually liquid): 0.5 mg, going up 0.5 mg each week"),
+        ],
+        initial="standard",
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="If you are not sure, choose Standard: most prescribers use it. "
+        "Your clinician can change it later.",
+        error_messages={"invalid_choice": "Please choose one of the plans."},
+    )
+    target_mg = forms.TypedChoiceField(
+        label="Target dose",
+        choices=[(f"{d / 4:.2f}", f"{d / 4:g} mg") for d in range(2, 25)],
+        coerce=Decimal,
+        initial="4.50",
+        required=False,
+        empty_value=Decimal("4.50"),
+        help_text="The dose your prescriber wants you to reach; 4.5 mg unless told otherwise.",
+        error_messages={"invalid_choice": "Please choose a target between 0.5 mg and 6 mg."},
+    )
+
     def __init__(self, *args, today: dt.date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["start_date"].initial = today
+
+    def clean_protocol(self):
+        return self.cleaned_data.get("protocol") or "standard"
 
     def clean_start_date(self):
         value = self.cleaned_data["start_date"]

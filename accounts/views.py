@@ -115,7 +115,10 @@ def _start_step(request, profile):
     if request.method == "POST" and form.is_valid():
         try:
             titration_services.plan_start(
-                patient=request.user, start_date=form.cleaned_data["start_date"]
+                patient=request.user,
+                start_date=form.cleaned_data["start_date"],
+                protocol=form.cleaned_data["protocol"] or "standard",
+                target_mg=form.cleaned_data["target_mg"],
             )
         except titration_services.PlanNotAllowed:
             return None, redirect("onboarding_stop")

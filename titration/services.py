@@ -55,14 +55,23 @@ def safety_screening_record(
 
 
 @transaction.atomic
-def plan_start(*, patient, start_date: dt.date, protocol: str = "standard", actor=None) -> Plan:
+def plan_start(
+    *,
+    patient,
+    start_date: dt.date,
+    protocol: str = "standard",
+    target_mg=engine.DEFAULT_TARGET_MG,
+    actor=None,
+) -> Plan:
     screening = SafetyScreening.objects.filter(patient=patient).first()
     if screening is None or screening.blocks_plan:
         raise PlanNotAllowed(
             "A plan can't start in the app until the safety questions are answered "
             "and your prescriber has confirmed LDN is safe with your other medicines."
         )
-    plan = Plan.objects.create(patient=patient, protocol=protocol, start_date=start_date)
+    plan = Plan(patient=patient, protocol=protocol, start_date=start_date, target_mg=target_mg)
+    plan.full_clean()
+    plan.save()
     PlanEvent.objects.create(
         plan=plan,
         kind=PlanEvent.Kind.START,
