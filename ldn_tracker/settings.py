@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "axes",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "symptoms",
     "ops",
     "reminders",
+    "clinic",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.AllowlistLoginRequiredMiddleware",
+    # Clinicians and the admin site need two-factor authentication (issue 6).
+    "clinic.middleware.RequireMfaMiddleware",
     "accounts.middleware.PatientTimeZoneMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -163,6 +167,13 @@ PUBLIC_VIEW_NAMES = frozenset(
         # Reminder emails: the signed confirmation pages and the pause (List-Unsubscribe) link.
         "reminder_action",
         "reminders_pause",
+        # The second step of a two-factor login: the person is not logged in until it passes.
+        "mfa_authenticate",
+        # Clinician accounts: sign-up (approved by an administrator) and an administrator's
+        # emailed invitation, which sets the password; both come before any account exists.
+        "clinic:clinician_signup",
+        "clinic:clinician_signup_done",
+        "clinic:clinician_invite_accept",
     }
 )
 
@@ -186,6 +197,12 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # Axes owns login lockout (5 failures per account and address); allauth's own limit would
 # answer first with a different message.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
+
+# allauth MFA: clinicians and administrators must use an authenticator app (TOTP) with
+# recovery codes; clinic.middleware.RequireMfaMiddleware enforces it.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "LDN Tracker"
+MFA_TOTP_TOLERANCE = 1  # one 30-second step either side: phone clocks drift
 
 # django-axes: lock an account+address pair out for 15 minutes after 5 failed logins.
 AXES_FAILURE_LIMIT = 5
@@ -298,6 +315,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.heartbeat", "schedule": 30.0},
     "automatic-holds": {"task": "titration.tasks.automatic_holds_record", "schedule": 3600.0},
+    # Clinic: each linked patient's time-based alerts (missed doses, gone quiet) and panel
+    # row, once per patient-local day; hourly so every time zone is reached soon after its
+    # midnight. The sweep claims each patient's row, so an overlap does no work twice.
+    "clinic-alerts-sweep": {
+        "task": "clinic.tasks.alerts_sweep",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
     # Reminders: every minute on the minute (UTC); a tick older than a minute is dropped,
     # the next one catches up from the database.
     "reminders-tick": {

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("titration.urls")),
     path("", include("symptoms.urls")),
     path("", include("reminders.urls")),
+    path("", include("clinic.urls")),
     path("admin/", admin.site.urls),
 ]

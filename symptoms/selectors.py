@@ -158,7 +158,20 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
         for factor in FACTORS
     }
     found = progress.patterns(factor_days, _series(entries, "pain"), _series(entries, "fatigue"))
+    fiqr = list(QuestionnaireResponse.objects.filter(patient=patient, kind=q.FIQR).order_by("week"))
+    fiqr_rows = [
+        {
+            "week": r.week,
+            "score": r.score,
+            "meaningful": bool(fiqr)
+            and r is not fiqr[0]
+            and q.fiqr_change_is_meaningful(fiqr[0].score, r.score),
+            "lower": bool(fiqr) and r.score < fiqr[0].score,
+        }
+        for r in fiqr
+    ]
     return {
+        "fiqr": fiqr_rows,
         "metrics": metrics,
         "pain": metrics[0],
         "since": since,

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def alerts_sweep():
+    services.alerts_sweep()
