@@ -20,7 +20,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def get_login_redirect_url(self, request):
-        # Only patients have pages yet: anyone else sent to Today would meet a 404.
+        # Today is a patient page: clinicians start at their panel, administrators at home.
+        if request.user.is_clinician:
+            return resolve_url("clinic:panel")
         if not request.user.is_patient:
             return resolve_url("home")
         return super().get_login_redirect_url(request)

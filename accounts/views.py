@@ -25,6 +25,8 @@ STEP_TITLES = {
 def home(request):
     if request.user.is_authenticated and request.user.is_patient:
         return redirect("today")
+    if request.user.is_authenticated and request.user.is_clinician:
+        return redirect("clinic:panel")
     return render(request, "home.html")
 
 

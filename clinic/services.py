@@ -447,3 +447,11 @@ def plan_adjust(*, patient, clinician, change: str, values: dict, now: dt.dateti
         raise ValueError(f"Unknown plan change {change!r}")
     alerts_evaluate(patient=patient, now=now)
     return result
+
+
+def alerts_evaluate_if_shared(*, patient, now: dt.datetime | None = None) -> list[Alert]:
+    """What the patient's own saves call: alerts and the panel row matter only to a linked
+    clinician, so a patient who shares with nobody pays one cheap query."""
+    if not CareLink.objects.filter(patient=patient).active().exists():
+        return []
+    return alerts_evaluate(patient=patient, now=now)

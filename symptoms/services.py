@@ -32,6 +32,10 @@ def diary_save(*, patient, day: dt.date, values: dict, now: dt.datetime | None =
     entry.edited_after_day = entry.edited_after_day or day < today
     entry.full_clean()
     entry.save()
+    # Imported here: clinic builds on symptoms, so symptoms must not import it at load.
+    from clinic.services import alerts_evaluate_if_shared
+
+    alerts_evaluate_if_shared(patient=patient, now=now)
     return entry
 
 

@@ -15,6 +15,13 @@ from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
 LATE_ENTRY_DAYS = 2  # a dose can be logged for today or the two days before
 
 
+def _clinician_alerts_update(patient, now=None):
+    # Imported here: clinic builds on titration, so titration must not import it at load.
+    from clinic.services import alerts_evaluate_if_shared
+
+    alerts_evaluate_if_shared(patient=patient, now=now)
+
+
 class PlanNotAllowed(Exception):
     """The safety screen stops this patient starting a plan in the app."""
 
@@ -45,13 +52,15 @@ class PlanChangeNotAllowed(Exception):
 def safety_screening_record(
     *, patient, opioid_use: bool, alcohol: bool, liver_medications: bool, liver_disease: bool
 ) -> SafetyScreening:
-    return SafetyScreening.objects.create(
+    screening = SafetyScreening.objects.create(
         patient=patient,
         opioid_use=opioid_use,
         alcohol=alcohol,
         liver_medications=liver_medications,
         liver_disease=liver_disease,
     )
+    _clinician_alerts_update(patient)
+    return screening
 
 
 @transaction.atomic
@@ -114,7 +123,7 @@ def dose_log(
         raise DoseAlreadyLogged(existing)
     try:
         with transaction.atomic():
-            return DoseLog.objects.create(
+            log = DoseLog.objects.create(
                 patient=patient,
                 plan=plan,
                 date=day,
@@ -128,6 +137,8 @@ def dose_log(
     except IntegrityError:
         # Two taps at once: the unique constraint lets one through; report the other as done.
         raise DoseAlreadyLogged(DoseLog.objects.get(patient=patient, date=day)) from None
+    _clinician_alerts_update(patient, now)
+    return log
 
 
 UNDO_WINDOW = dt.timedelta(hours=12)
@@ -144,6 +155,7 @@ def dose_undo(*, patient, day: dt.date, now: dt.datetime | None = None) -> None:
     if day not in (today, today - dt.timedelta(days=1)) or now - log.logged_at > UNDO_WINDOW:
         raise NoUndo("Only tonight's entry can be undone.")
     log.delete()
+    _clinician_alerts_update(patient, now)
 
 
 def _event_append(*, plan, kind, day, actor=None, reason="", days=None, automatic=False):
@@ -167,9 +179,11 @@ def plan_hold(*, plan: Plan, actor, day: dt.date, days: int | None, reason: str)
     due = plan.dose_on(day)
     if due.status in (engine.DayStatus.STOPPED, engine.DayStatus.NOT_STARTED):
         raise PlanChangeNotAllowed("There is no dose to stay at on that day.")
-    return _event_append(
+    event = _event_append(
         plan=plan, kind=PlanEvent.Kind.HOLD, day=day, actor=actor, reason=reason, days=days
     )
+    _clinician_alerts_update(plan.patient)
+    return event
 
 
 @transaction.atomic
@@ -177,9 +191,11 @@ def plan_step_back(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent
     due = plan.dose_on(day)
     if due.step_index == 0 or not due.is_due:
         raise PlanChangeNotAllowed("You are already on the first dose of the plan.")
-    return _event_append(
+    event = _event_append(
         plan=plan, kind=PlanEvent.Kind.STEP_BACK, day=day, actor=actor, reason=reason
     )
+    _clinician_alerts_update(plan.patient)
+    return event
 
 
 @transaction.atomic

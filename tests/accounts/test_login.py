@@ -103,11 +103,12 @@ def test_the_same_account_from_another_address_is_not_locked(client, patient):
     assert response.status_code == 302
 
 
-def test_a_clinician_logging_in_lands_on_home_not_a_404(client, clinician):
+def test_a_clinician_logging_in_is_sent_to_their_panel_not_a_patient_page(client, clinician):
     response = _log_in(client, "dr.lee@example.org", PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")
-    assert client.get(response["Location"]).status_code == 200
+    assert response["Location"] == reverse("clinic:panel")
+    # Without two-factor set up yet, the panel sends them to enrol (never a 404).
+    assert client.get(response["Location"]).status_code == 302
 
 
 def test_new_passwords_are_hashed_with_argon2(client):
