@@ -15,6 +15,9 @@ from titration.models import DoseLog, Plan, PlanEvent, SafetyScreening
 DEMO_PATIENT = ("demo.patient@example.org", "demo-patient-2026")
 DEMO_CLINICIAN = ("demo.clinician@example.org", "demo-clinician-2026")
 DEMO_DAYS = 21
+# A fixed authenticator key so the demo clinician can log in with two-factor authentication
+# straight away (add it to any authenticator app). Demo data only: never reuse it.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def _user(email, password, role, first_name):
@@ -36,16 +39,45 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         patient, created = _user(*DEMO_PATIENT, User.Role.PATIENT, "Robin")
-        _user(*DEMO_CLINICIAN, User.Role.CLINICIAN, "Dr Patel")
+        clinician, clinician_created = _user(*DEMO_CLINICIAN, User.Role.CLINICIAN, "Dr Patel")
         if created:
             self._fill_patient(patient)
+        if clinician_created:
+            self._set_up_clinician(clinician, patient)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo logins (http://127.0.0.1:8000/):\n"
                 f"  patient:   {DEMO_PATIENT[0]} / {DEMO_PATIENT[1]}\n"
-                f"  clinician: {DEMO_CLINICIAN[0]} / {DEMO_CLINICIAN[1]}"
+                f"  clinician: {DEMO_CLINICIAN[0]} / {DEMO_CLINICIAN[1]}, then the code from "
+                f"an authenticator app set up with the key {DEMO_TOTP_SECRET}"
             )
         )
+
+    def _set_up_clinician(self, clinician, patient):
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+        from allauth.mfa.totp.internal.auth import TOTP
+
+        from clinic.models import CareLink, Clinic, ClinicianMembership, new_invite_code
+        from clinic.services import alerts_evaluate
+
+        clinic, _ = Clinic.objects.get_or_create(name="Demo pain clinic")
+        ClinicianMembership.objects.get_or_create(
+            clinician=clinician,
+            defaults={"clinic": clinic, "status": ClinicianMembership.Status.APPROVED},
+        )
+        TOTP.activate(clinician, DEMO_TOTP_SECRET)
+        RecoveryCodes.activate(clinician)
+        now = timezone.now()
+        CareLink.objects.create(
+            patient=patient,
+            clinician=clinician,
+            invited_by=clinician,
+            code=new_invite_code(),
+            created_at=now,
+            expires_at=now + dt.timedelta(days=14),
+            accepted_at=now,
+        )
+        alerts_evaluate(patient=patient)
 
     def _fill_patient(self, patient):
         rng = random.Random(2026)  # the same demo story every time
