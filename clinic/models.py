@@ -456,3 +456,23 @@ class PatientSummary(models.Model):
     @property
     def is_responder(self):
         return self.response_band in ("moderate", "substantial")
+
+
+class AlertReviewRequest(models.Model):
+    """A patient whose data changed since the clinician side last looked.
+
+    Saving a dose or a diary entry only records this row (one cheap write); a worker sweeps
+    the rows every minute and evaluates the alerts, so a patient's tap never waits for the
+    panel's arithmetic and never touches the message broker.
+    """
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Alert review for patient {self.patient_id}"

@@ -24,6 +24,7 @@ from .models import (
     CLINICIAN_INVITE_DAYS,
     Alert,
     AlertAcknowledgement,
+    AlertReviewRequest,
     AuditEvent,
     CareLink,
     Clinic,
@@ -455,3 +456,33 @@ def alerts_evaluate_if_shared(*, patient, now: dt.datetime | None = None) -> lis
     if not CareLink.objects.filter(patient=patient).active().exists():
         return []
     return alerts_evaluate(patient=patient, now=now)
+
+
+def alerts_review_request(*, patient, now: dt.datetime | None = None) -> bool:
+    """Ask for the patient's alerts to be evaluated soon. Returns whether anyone will look."""
+    if not CareLink.objects.filter(patient=patient).active().exists():
+        return False
+    AlertReviewRequest.objects.update_or_create(
+        patient=patient, defaults={"requested_at": now or timezone.now()}
+    )
+    return True
+
+
+def alerts_review_pending(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """The minute sweep: evaluate each requested patient once. A row is claimed by deleting
+    it only if it is unchanged, so two workers never evaluate the same request, and a save
+    that lands meanwhile leaves a newer row for the next sweep."""
+    done = 0
+    pending = AlertReviewRequest.objects.order_by("requested_at").values_list(
+        "patient_id", "requested_at"
+    )[:limit]
+    for patient_id, requested_at in list(pending):
+        claimed, _ = AlertReviewRequest.objects.filter(
+            patient_id=patient_id, requested_at=requested_at
+        ).delete()
+        if not claimed:
+            continue
+        patient = User.objects.select_related("profile").get(pk=patient_id)
+        alerts_evaluate(patient=patient, now=now)
+        done += 1
+    return done

@@ -6,3 +6,8 @@ from . import services
 @shared_task(ignore_result=True)
 def alerts_sweep():
     services.alerts_sweep()
+
+
+@shared_task(ignore_result=True)
+def alerts_review_pending():
+    services.alerts_review_pending()

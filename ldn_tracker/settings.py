@@ -315,6 +315,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.heartbeat", "schedule": 30.0},
     "automatic-holds": {"task": "titration.tasks.automatic_holds_record", "schedule": 3600.0},
+    # Clinic: patients whose doses or diary changed, reviewed for alerts within a minute.
+    "clinic-alerts-review": {
+        "task": "clinic.tasks.alerts_review_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Clinic: each linked patient's time-based alerts (missed doses, gone quiet) and panel
     # row, once per patient-local day; hourly so every time zone is reached soon after its
     # midnight. The sweep claims each patient's row, so an overlap does no work twice.

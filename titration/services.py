@@ -15,11 +15,16 @@ from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
 LATE_ENTRY_DAYS = 2  # a dose can be logged for today or the two days before
 
 
-def _clinician_alerts_update(patient, now=None):
+def _clinician_alerts_update(patient, now=None, *, urgent=False):
+    """Let a linked clinician's alerts follow this change: urgent ones (the safety screen)
+    at once, the rest within a minute through the review sweep."""
     # Imported here: clinic builds on titration, so titration must not import it at load.
-    from clinic.services import alerts_evaluate_if_shared
+    from clinic.services import alerts_evaluate_if_shared, alerts_review_request
 
-    alerts_evaluate_if_shared(patient=patient, now=now)
+    if urgent:
+        alerts_evaluate_if_shared(patient=patient, now=now)
+    else:
+        alerts_review_request(patient=patient, now=now)
 
 
 class PlanNotAllowed(Exception):
@@ -59,7 +64,7 @@ def safety_screening_record(
         liver_medications=liver_medications,
         liver_disease=liver_disease,
     )
-    _clinician_alerts_update(patient)
+    _clinician_alerts_update(patient, urgent=True)
     return screening
 
 

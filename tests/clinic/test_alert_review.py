@@ -1,0 +1,60 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from clinic import services
+from clinic.models import Alert, AlertReviewRequest
+
+from ..factories import onboarded_patient
+from .conftest import link
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_diary_save_by_a_sharing_patient_asks_for_a_review_and_the_sweep_opens_the_alert(
+    client, doctor
+):
+    patient = onboarded_patient(email="shared@example.org")
+    link(patient, clinician=doctor)
+    client.force_login(patient)
+    client.post(reverse("diary"), {"nausea": "3"})
+    assert AlertReviewRequest.objects.filter(patient=patient).exists()
+    assert not Alert.objects.filter(patient=patient).exists()  # nothing heavy in the request
+
+    assert services.alerts_review_pending() == 1
+    assert Alert.objects.filter(patient=patient, rule="severe_side_effect").exists()
+    assert not AlertReviewRequest.objects.exists()
+    assert services.alerts_review_pending() == 0
+
+
+def test_a_patient_who_shares_with_nobody_leaves_no_request(client):
+    patient = onboarded_patient(email="private@example.org")
+    client.force_login(patient)
+    client.post(reverse("dose_take"))
+    assert not AlertReviewRequest.objects.exists()
+
+
+def test_a_request_renewed_during_the_sweep_is_kept_for_the_next_one(doctor):
+    patient = onboarded_patient(email="busy@example.org")
+    link(patient, clinician=doctor)
+    services.alerts_review_request(patient=patient)
+    stale = AlertReviewRequest.objects.get(patient=patient).requested_at
+    AlertReviewRequest.objects.filter(patient=patient).update(
+        requested_at=stale + dt.timedelta(seconds=1)
+    )
+    # A sweep that read the old timestamp claims nothing.
+    claimed, _ = AlertReviewRequest.objects.filter(patient=patient, requested_at=stale).delete()
+    assert claimed == 0
+    assert services.alerts_review_pending() == 1
+
+
+def test_an_opioid_answer_alerts_the_clinician_at_once(client, doctor):
+    patient = onboarded_patient(email="opioid@example.org")
+    link(patient, clinician=doctor)
+    client.force_login(patient)
+    client.post(
+        reverse("onboarding_step", kwargs={"step": "safety"}),
+        {"opioid_use": "yes", "alcohol": "no", "liver_medications": "no", "liver_disease": "no"},
+    )
+    assert Alert.objects.filter(patient=patient, rule="opioid_use").exists()
