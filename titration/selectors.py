@@ -145,7 +145,15 @@ def tonight(patient, plan: Plan, now: dt.datetime | None = None) -> Tonight:
     next_dose = engine.dose_on(state.spec, next_step).dose_mg if next_step else None
 
     week_ago = today - dt.timedelta(days=6)
-    worst = DiaryEntry.objects.worst_side_effect_by_day(patient, week_ago, today)
+    if week_ago >= plan.start_date - dt.timedelta(days=tolerance.GATE_WINDOW_DAYS):
+        # The plan state already read these days from the diary: no second query.
+        worst = {
+            day: level
+            for day, level in state.spec.worst_side_effect_by_day.items()
+            if week_ago <= day <= today
+        }
+    else:
+        worst = DiaryEntry.objects.worst_side_effect_by_day(patient, week_ago, today)
     sleep_days = DiaryEntry.objects.sleep_side_effect_days(patient, week_ago, today)
     trigger = tolerance.step_back_trigger(today, worst)
     if trigger is not None and _answered_since(state, trigger, (PlanEvent.Kind.STEP_BACK,)):
@@ -299,10 +307,16 @@ def supply_status(patient, plan: Plan, now: dt.datetime | None = None) -> Supply
         ),
         Decimal(0),
     )
-    taken = DoseLog.objects.filter(patient=patient, status=DoseLog.Status.TAKEN)
-    if counted_from is not None:
-        taken = taken.filter(logged_at__gt=counted_from)
-    for dose in taken.values_list("dose_mg", flat=True):
+    today = patient.profile.local_today(now)
+    state = plan_state(patient, plan, today)
+    # The plan state holds every dose the patient logged: no second query for the taken ones.
+    taken = [
+        log.dose_mg
+        for log in state.logs.values()
+        if log.status == DoseLog.Status.TAKEN
+        and (counted_from is None or log.logged_at > counted_from)
+    ]
+    for dose in taken:
         used = supply_rules.units_for(
             dose,
             capsule_strength_mg=latest.capsule_strength_mg,
@@ -311,8 +325,6 @@ def supply_status(patient, plan: Plan, now: dt.datetime | None = None) -> Supply
         on_hand -= Decimal(used or 0)
     on_hand = max(on_hand, Decimal(0))
 
-    today = patient.profile.local_today(now)
-    state = plan_state(patient, plan, today)
     horizon = engine.schedule(state.spec, until=today + dt.timedelta(days=180), since=today)
     tonight_done = today in state.logs
     upcoming = [

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 PATIENT_PAGES = ["today", "dose_skip", "dose_late"]
 # Session, user, profile, plan, screening, events, logs, diary (gate, tolerance, sleep, today,
 # week), questionnaires, session save: a fixed number whatever the history.
-TODAY_QUERIES = 17
+TODAY_QUERIES = 16
 PATIENT_POSTS = ["dose_take", "dose_skip", "dose_undo", "dose_late"]
 
 
