@@ -56,5 +56,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Benchmarks (issue 8) against the production setup: gunicorn, PostgreSQL and Redis on
+# 127.0.0.1, DEBUG off. Prints one table; copy it to BENCHMARKS.md. SOAK_MINUTES=2 for a
+# shorter soak (the figure of record is 10).
+SOAK_MINUTES ?= 10
+bench: $(STAMP)
+	$(VPY) -m bench.run_all --soak-minutes $(SOAK_MINUTES)
+
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache
