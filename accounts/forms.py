@@ -201,3 +201,11 @@ class StartDateForm(forms.Form):
         if value > self.today + dt.timedelta(days=START_DATE_FUTURE_DAYS):
             raise forms.ValidationError("Please choose a date within the next 90 days.")
         return value
+
+
+class AccountDeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that after 7 days my diary, doses, plans and everything else "
+        "I have recorded will be erased for good.",
+        error_messages={"required": "Please tick the box to confirm."},
+    )

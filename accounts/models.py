@@ -7,9 +7,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+# How long a patient has to change their mind after asking to delete their account.
+DELETION_GRACE = dt.timedelta(days=7)
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
+
+    def deletion_due(self, now):
+        """Accounts whose grace period is over and whose data is not yet erased."""
+        return self.filter(deletion_requested_at__lte=now - DELETION_GRACE, deleted_at__isnull=True)
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
@@ -45,6 +52,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Account deletion (issue 7): asked for at, then erased after DELETION_GRACE. The erased
+    # row stays, anonymised, as the record that a deletion happened.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -69,6 +80,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.first_name or self.email.split("@")[0]
+
+    @property
+    def deletion_pending(self):
+        return self.deletion_requested_at is not None and self.deleted_at is None
+
+    @property
+    def deletion_due_at(self):
+        if self.deletion_requested_at is None:
+            return None
+        return self.deletion_requested_at + DELETION_GRACE
 
 
 def validate_time_zone(value):

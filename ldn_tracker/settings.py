@@ -321,6 +321,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Accounts whose 7-day deletion grace period is over: erased by a sweeper that claims
+    # each row, so an overlapping run does nothing twice.
+    "accounts-erase-due": {
+        "task": "accounts.tasks.accounts_erase_due",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
     # Clinic: each linked patient's time-based alerts (missed doses, gone quiet) and panel
     # row, once per patient-local day; hourly so every time zone is reached soon after its
     # midnight. The sweep claims each patient's row, so an overlap does no work twice.

@@ -1,0 +1,77 @@
+"""The patient's full data export: one zip with everything the app holds about them."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from .test_account_deletion import recently_authenticated
+
+EXPECTED_FILES = {
+    "README.txt",
+    "account.json",
+    "profile.json",
+    "safety_screenings.json",
+    "plans.json",
+    "doses.csv",
+    "supply.json",
+    "diary.csv",
+    "questionnaires.csv",
+    "reminders.json",
+    "sharing.json",
+    "access_log.json",
+    "alerts.json",
+}
+
+
+@pytest.fixture
+def archive(client, world):
+    recently_authenticated(client, world["patient_a"])
+    response = client.post(reverse("data_export"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Cache-Control"] == "no-store"
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def read(archive, name):
+    return archive.read(name).decode()
+
+
+def test_the_zip_holds_every_kind_of_record(archive):
+    assert set(archive.namelist()) == EXPECTED_FILES
+
+
+def test_it_holds_the_patients_own_words_and_numbers(archive, world):
+    assert "Slept badly" in read(archive, "diary.csv")
+    assert "Itch" in read(archive, "diary.csv")
+    assert "Felt sick" in read(archive, "doses.csv")
+    assert json.loads(read(archive, "account.json"))["email"] == "alex@example.org"
+    assert json.loads(read(archive, "profile.json"))["time_zone"] == "Europe/London"
+    plans = json.loads(read(archive, "plans.json"))
+    assert plans[0]["events"][0]["kind"] == "start"
+    assert json.loads(read(archive, "supply.json"))[0]["amount"] == "30.0"
+    sharing = json.loads(read(archive, "sharing.json"))
+    assert {link["with"] for link in sharing} == {"Dr Lee", "Dr Ray"}
+    assert json.loads(read(archive, "alerts.json"))[0]["detail"] == "A test alert"
+    assert json.loads(read(archive, "reminders.json"))["sent"][0]["status"] == "sent"
+
+
+def test_it_holds_nothing_about_anyone_else_nor_the_clinicians_private_notes(archive):
+    everything = "".join(read(archive, name) for name in archive.namelist())
+    assert "sam@example.org" not in everything
+    assert "Discussed sleep" not in everything
+
+
+def test_the_export_asks_for_the_password_again(client, world):
+    client.force_login(world["patient_a"])
+    response = client.post(reverse("data_export"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+
+
+def test_a_get_downloads_nothing(client, world):
+    recently_authenticated(client, world["patient_a"])
+    assert client.get(reverse("data_export")).status_code == 405
