@@ -354,7 +354,7 @@ SITE_URL = env.str(
 REMINDER_MESSAGE_ID_DOMAIN = env.str(
     "REMINDER_MESSAGE_ID_DOMAIN", default=urlsplit(SITE_URL).hostname or "localhost"
 )
-REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=50)  # messages per SMTP connection
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=500)  # messages per SMTP connection
 # Longer than CELERY_TASK_TIME_LIMIT: a row is only taken back from a worker that is gone.
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=30)

@@ -4,13 +4,16 @@ and what the patient does from an email link or the settings page."""
 import contextlib
 import datetime as dt
 import logging
+import queue
 import smtplib
+import threading
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import mailers
-from django.db import connection, transaction
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -58,22 +61,26 @@ def reminders_tick(*, now: dt.datetime | None = None) -> TickResult:
     result = TickResult()
     with transaction.atomic():
         start = SweepMark.window_claim(now, longest=LOOKBACK)
+        created_and_leased = []
         if start is not None:
-            result.created += _rows_create(
-                selectors.firsts_due(start, now), Reminder.Kind.FIRST, now
-            )
-            result.created += _rows_create(
-                selectors.nudges_due(start, now), Reminder.Kind.NUDGE, now
-            )
+            for candidates, kind in [
+                (selectors.firsts_due(start, now), Reminder.Kind.FIRST),
+                (selectors.nudges_due(start, now), Reminder.Kind.NUDGE),
+            ]:
+                rows = _rows_for(candidates, kind, now)
+                created_and_leased += Reminder.objects.insert_missing(
+                    rows, lease_until=now + _lease()
+                )
+                result.created += len(rows)
         result.missed = _overdue_give_up(now)
         result.released = _vanished_workers_release(now)
-        result.enqueued = _due_rows_lease(now)
+        result.enqueued = created_and_leased + _due_rows_lease(now)
         ids = result.enqueued
         transaction.on_commit(lambda: reminders_enqueue(reminder_ids=ids))
     return result
 
 
-def _rows_create(candidates, kind: str, now: dt.datetime) -> int:
+def _rows_for(candidates, kind: str, now: dt.datetime) -> list[Reminder]:
     doses = selectors.doses_still_due([(pk, day) for pk, day, _ in candidates])
     rows = []
     for pk, day, due_at in candidates:
@@ -91,8 +98,7 @@ def _rows_create(candidates, kind: str, now: dt.datetime) -> int:
             )
         )
     # A second beat (or a re-run window) meets the unique constraint and adds nothing.
-    Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return len(rows)
+    return rows
 
 
 def _overdue_give_up(now: dt.datetime) -> int:
@@ -168,14 +174,24 @@ def _smtp_code(exc: Exception) -> int | None:
     return getattr(exc, "smtp_code", None)
 
 
-def _commit_without_flush_wait():
-    """Per-message status writes commit without waiting for PostgreSQL's disk flush: a
-    killed worker loses nothing (the server has the commit), and only a crash of the
-    database itself could lose the last few, which then go again with the same Message-ID.
-    Waiting would cost a disk flush per message, most of a batch's time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+@contextlib.contextmanager
+def _commits_without_flush_wait():
+    """While a batch sends, each status write is one autocommitted UPDATE that does not wait
+    for PostgreSQL's disk flush: a killed worker loses nothing (the server has the commit),
+    and only a crash of the database itself could lose the last few, which then go again
+    with the same Message-ID. Waiting would cost a disk flush per message, and a
+    transaction of its own (BEGIN, SET LOCAL, UPDATE, COMMIT) four round trips instead of
+    one. Session-wide for the batch only: reset before the connection does anything else."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 class _Batch:
@@ -185,17 +201,15 @@ class _Batch:
         self.token, self.now, self.retry = token, now, []
 
     def finish(self, reminder, status, detail=""):
-        fields = {
-            "status": status,
-            "detail": detail[:200],
-            "lease_token": None,
-            "lease_until": None,
-        }
-        if status == Reminder.Status.SENT:
-            fields["sent_at"] = _now()
-        with transaction.atomic():
-            _commit_without_flush_wait()
-            Reminder.objects.filter(pk=reminder.pk, lease_token=self.token).update(**fields)
+        # Committed before the next message's content goes (see _SentWriter): a kill after
+        # this never resends this one.
+        Reminder.objects.finish_leased(
+            pk=reminder.pk,
+            lease_token=self.token,
+            status=status,
+            detail=detail[:200],
+            sent_at=_now() if status == Reminder.Status.SENT else None,
+        )
 
     def temporary_failure(self, reminder, detail):
         if reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
@@ -238,27 +252,33 @@ def reminders_send(*, reminder_ids: list[int], now: dt.datetime | None = None) -
         Reminder.objects.filter(lease_token=token).select_related("patient__profile").order_by("id")
     )
     doses = selectors.doses_still_due([(r.patient_id, r.local_date) for r in reminders])
+    composer = emails.Composer()
     outbox = []
-    for reminder in reminders:
-        dose_mg = doses.get((reminder.patient_id, reminder.local_date))
-        if due.is_too_late(reminder.due_at, now):
-            batch.finish(
-                reminder,
-                Reminder.Status.MISSED_SEND,
-                "Not sent: it would have been more than 2 hours late.",
-            )
-        elif dose_mg is None:
-            batch.finish(reminder, Reminder.Status.CANCELLED, "Not needed any more.")
-        else:
-            outbox.append((reminder, emails.reminder_email(reminder, dose_mg)))
-    if outbox:
-        _outbox_send(batch, outbox)
+    with _commits_without_flush_wait():
+        for reminder in reminders:
+            dose_mg = doses.get((reminder.patient_id, reminder.local_date))
+            if due.is_too_late(reminder.due_at, now):
+                batch.finish(
+                    reminder,
+                    Reminder.Status.MISSED_SEND,
+                    "Not sent: it would have been more than 2 hours late.",
+                )
+            elif dose_mg is None:
+                batch.finish(reminder, Reminder.Status.CANCELLED, "Not needed any more.")
+            else:
+                outbox.append((reminder, composer.compose(reminder, dose_mg)))
+        if outbox:
+            _outbox_send(batch, composer, outbox)
     if not batch.retry:
         return None
     return Retry([pk for pk, _ in batch.retry], max(wait for _, wait in batch.retry))
 
 
-def _outbox_send(batch: _Batch, outbox) -> None:
+def _outbox_send(batch: _Batch, composer: emails.Composer, outbox) -> None:
+    """One SMTP connection for the batch. Through the SMTP mailer, the composed bytes go
+    straight to its connection (the mailer opened it with the configured host, port, TLS,
+    login and timeout); any other mailer (console, file, the test outbox) gets Django
+    messages."""
     mailer = mailers.default
     try:
         mailer.open()
@@ -267,11 +287,20 @@ def _outbox_send(batch: _Batch, outbox) -> None:
             batch.temporary_failure(reminder, f"Mail server unreachable ({type(exc).__name__})")
         mailer.close()
         return
+    smtp = mailer.connection if isinstance(mailer, SMTPBackend) else None
+    overlap = connection.vendor == "postgresql" and not connection.in_atomic_block
+    writer = _SentWriter(batch) if overlap and smtp is not None else None
+    settle = writer.wait if writer else lambda: None
     try:
         for position, (reminder, message) in enumerate(outbox):
             try:
-                mailer.send_messages([message])
+                if smtp is not None and message.raw is not None:
+                    _sendmail(smtp, composer.envelope_from, message.to, message.raw, settle)
+                else:
+                    settle()
+                    mailer.send_messages([message.as_email_message()])
             except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+                settle()
                 code = _smtp_code(exc)
                 if code is not None and code >= 500:
                     batch.finish(
@@ -282,14 +311,100 @@ def _outbox_send(batch: _Batch, outbox) -> None:
             except OSError as exc:
                 # SMTPServerDisconnected, a timeout or a reset (smtplib's errors are OSErrors):
                 # the connection is gone, so this and every later message wait for a retry.
+                settle()
                 for later, _ in outbox[position:]:
                     batch.temporary_failure(later, f"Connection lost ({type(exc).__name__})")
                 return
             else:
-                batch.finish(reminder, Reminder.Status.SENT, "Accepted by the mail server.")
+                if writer is not None:
+                    writer.submit(reminder)
+                else:
+                    batch.finish(reminder, Reminder.Status.SENT, "Accepted by the mail server.")
     finally:
+        if writer is not None:
+            writer.close()
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
             mailer.close()
+
+
+def _sendmail(smtp: smtplib.SMTP, sender: str, to: str, raw: bytes, before_data) -> None:
+    """smtplib's `sendmail` for one recipient, in its three steps, so that `before_data`
+    runs (and may wait) after MAIL FROM and RCPT TO but before the message itself goes.
+    Raises what `sendmail` raises."""
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.mail(sender)
+    if code != 250:
+        _smtp_reset(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = smtp.rcpt(to)
+    if code not in (250, 251):
+        _smtp_reset(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+    before_data()
+    code, reply = smtp.data(raw)
+    if code != 250:
+        _smtp_reset(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _smtp_reset(smtp: smtplib.SMTP, code: int) -> None:
+    if code == 421:  # the server is closing the connection
+        smtp.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        smtp.rset()
+
+
+class _SentWriter:
+    """Records each accepted message from a second thread, on its own database connection,
+    while the main thread starts the next message (MAIL FROM, RCPT TO: two round trips to
+    the mail server). The next message's content is not sent until that commit is
+    confirmed (`wait`), so a killed worker still leaves at most the one message in flight
+    unrecorded, to go again with the same Message-ID: the window writing inline leaves,
+    with the database round trip hidden behind the mail server's."""
+
+    def __init__(self, batch: _Batch):
+        self.batch = batch
+        self._jobs, self._results, self._pending = queue.SimpleQueue(), queue.SimpleQueue(), 0
+        self._thread = threading.Thread(target=self._run, name="reminder-status", daemon=True)
+        self._thread.start()
+
+    def submit(self, reminder: Reminder) -> None:
+        self._jobs.put(reminder)
+        self._pending += 1
+
+    def wait(self) -> None:
+        """Block until everything submitted is committed; raise what went wrong."""
+        while self._pending:
+            error = self._results.get()
+            self._pending -= 1
+            if error is not None:
+                raise error
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._jobs.put(None)
+            self._thread.join()
+
+    def _run(self):
+        try:
+            with _commits_without_flush_wait():
+                while (reminder := self._jobs.get()) is not None:
+                    try:
+                        self.batch.finish(
+                            reminder, Reminder.Status.SENT, "Accepted by the mail server."
+                        )
+                    except Exception as exc:  # handed to the sending thread, which raises it
+                        self._results.put(exc)
+                    else:
+                        self._results.put(None)
+        except Exception as exc:  # no connection: every job fails with the reason
+            while self._jobs.get() is not None:
+                self._results.put(exc)
+        finally:
+            connection.close()  # this thread's own connection
 
 
 # What the patient does -----------------------------------------------------------------
