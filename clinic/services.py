@@ -462,8 +462,12 @@ def alerts_review_request(*, patient, now: dt.datetime | None = None) -> bool:
     """Ask for the patient's alerts to be evaluated soon. Returns whether anyone will look."""
     if not CareLink.objects.filter(patient=patient).active().exists():
         return False
-    AlertReviewRequest.objects.update_or_create(
-        patient=patient, defaults={"requested_at": now or timezone.now()}
+    # One upsert statement (update_or_create is a locking read, then a write).
+    AlertReviewRequest.objects.bulk_create(
+        [AlertReviewRequest(patient=patient, requested_at=now or timezone.now())],
+        update_conflicts=True,
+        unique_fields=["patient"],
+        update_fields=["requested_at"],
     )
     return True
 

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -56,6 +58,12 @@ def _factor(label):
     return models.BooleanField(label, null=True, blank=True)
 
 
+@dataclass(frozen=True)
+class SideEffectDays:
+    worst_by_day: dict  # {local date: worst side-effect severity that day, 0-3}
+    sleep_days: frozenset  # dates with vivid dreams or trouble sleeping, mild or worse
+
+
 class DiaryEntryQuerySet(models.QuerySet):
     def for_patient_between(self, patient, since, until):
         return self.filter(patient=patient, date__gte=since, date__lte=until)
@@ -68,19 +76,22 @@ class DiaryEntryQuerySet(models.QuerySet):
 
     def worst_side_effect_by_day(self, patient, since, until) -> dict:
         """{local date: worst side-effect severity that day}: what titration's tolerance rules
-        read. Side effects are recorded only in the diary; this is the one way to read them."""
-        rows = self.for_patient_between(patient, since, until).values_list("date", *SIDE_EFFECTS)
-        return {row[0]: max((level or 0) for level in row[1:]) for row in rows}
+        read."""
+        return self.side_effects_between(patient, since, until).worst_by_day
 
-    def sleep_side_effect_days(self, patient, since, until) -> set:
-        """Dates with vivid dreams or trouble sleeping reported (mild or worse)."""
-        return set(
-            self.for_patient_between(patient, since, until)
-            .filter(
-                models.Q(vivid_dreams__gte=Severity.MILD) | models.Q(insomnia__gte=Severity.MILD)
-            )
-            .values_list("date", flat=True)
-        )
+    def side_effects_between(self, patient, since, until) -> "SideEffectDays":
+        """The worst severity per day and the days with sleep side effects, in one query.
+
+        Side effects are recorded only in the diary; this is the one way to read them."""
+        rows = self.for_patient_between(patient, since, until).values_list("date", *SIDE_EFFECTS)
+        names = list(SIDE_EFFECTS)
+        vivid, insomnia = names.index("vivid_dreams") + 1, names.index("insomnia") + 1
+        worst, sleep = {}, set()
+        for row in rows:
+            worst[row[0]] = max((level or 0) for level in row[1:])
+            if (row[vivid] or 0) >= Severity.MILD or (row[insomnia] or 0) >= Severity.MILD:
+                sleep.add(row[0])
+        return SideEffectDays(worst_by_day=worst, sleep_days=frozenset(sleep))
 
 
 class DiaryEntry(models.Model):

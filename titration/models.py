@@ -35,6 +35,7 @@ class SafetyScreening(models.Model):
     @property
     def blocks_plan(self):
         # LDN blocks opioids and can bring on withdrawal: no plan until the prescriber decides.
+        # (titration.selectors.current_plan reads the same field in SQL: keep them together.)
         return self.opioid_use
 
     @property

@@ -9,7 +9,7 @@ Clinical facts are from shared/DOMAIN.md (protocols, the 6.0 mg ceiling, liquid 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -205,11 +205,15 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
     The engine walks day by day from the start date: held and paused days do not count
     towards a step's minimum days, so a hold moves every later step back by the held days.
     """
+    return list(_walk(plan, until, since))
+
+
+def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Iterator[DayDose]:
+    """`schedule`, one day at a time, so a caller looking for the next change can stop there."""
     steps = plan.steps
     last = len(steps) - 1
     by_day = _events_by_day(plan.events, plan.start_date)
     since = since or plan.start_date
-    out: list[DayDose] = []
 
     idx, counted = 0, 0
     hold_until: dt.date | None = None  # exclusive end of a timed hold
@@ -223,7 +227,7 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
     while day <= until:
         if day < plan.start_date:
             if day >= since:
-                out.append(DayDose(day, DayStatus.NOT_STARTED, None, 0, 0, 0))
+                yield DayDose(day, DayStatus.NOT_STARTED, None, 0, 0, 0)
             day += dt.timedelta(days=1)
             continue
 
@@ -286,7 +290,7 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
         if day >= since:
             plan_day = (day - plan.start_date).days + 1
             cause = held_by if status == DayStatus.HELD else None
-            out.append(DayDose(day, status, dose, idx, plan_day, counted, cause))
+            yield DayDose(day, status, dose, idx, plan_day, counted, cause)
         if status == DayStatus.ACTIVE:
             counted += 1
         if dose is not None and plan.as_of is not None and day < plan.as_of:
@@ -302,7 +306,6 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
             if waiting_for_doses and taken_run >= TAKEN_IN_A_ROW_TO_RESUME:
                 waiting_for_doses = False
         day += dt.timedelta(days=1)
-    return out
 
 
 def dose_on(plan: PlanSpec, day: dt.date) -> DayDose:
@@ -316,14 +319,16 @@ def next_step_date(plan: PlanSpec, day: dt.date, horizon_days: int = 400) -> dt.
     None when the patient is at the last step, stopped, or a hold is open with no end date.
     """
     until = max(day, plan.start_date) + dt.timedelta(days=horizon_days)
-    days = schedule(plan, until=until, since=day)
-    today = days[0]
+    days = _walk(plan, until=until, since=day)
+    today = next(days)
     if today.status == DayStatus.STOPPED:
         return None
     if today.status == DayStatus.NOT_STARTED:
         # Events recorded before the start (a stop, a pause) can mean no dose is ever due.
-        return next((later.day for later in days[1:] if later.is_due), None)
-    for later in days[1:]:
+        return next((later.day for later in days if later.is_due), None)
+    if today.step_index == len(plan.steps) - 1 and not any(e.day > day for e in plan.events):
+        return None  # at the last step with nothing recorded ahead: the dose cannot change
+    for later in days:
         if later.step_index != today.step_index and later.dose_mg is not None:
             return later.day
     return None

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from symptoms.models import DiaryEntry
@@ -19,7 +20,27 @@ UPCOMING_DAYS = 28
 
 
 def current_plan(patient) -> Plan | None:
-    return Plan.objects.filter(patient=patient).first()
+    """The patient's plan, with `opioids_reported`: whether the latest safety screen reports
+    opioid use (read in the same query, since every dose page checks it)."""
+    latest_screen = SafetyScreening.objects.filter(patient=OuterRef("patient")).order_by(
+        *SafetyScreening._meta.ordering
+    )
+    return (
+        Plan.objects.filter(patient=patient)
+        .annotate(opioids_reported=Subquery(latest_screen.values("opioid_use")[:1]))
+        .first()
+    )
+
+
+def plan_blocked_by_screening(plan: Plan) -> bool:
+    """Opioids reported after the plan began: no dose is shown until the prescriber decides.
+
+    Mirrors `SafetyScreening.blocks_plan`, read from `current_plan`'s annotation when there.
+    """
+    if hasattr(plan, "opioids_reported"):
+        return bool(plan.opioids_reported)
+    screening = latest_screening(plan.patient_id)
+    return screening is not None and screening.blocks_plan
 
 
 def latest_screening(patient) -> SafetyScreening | None:
@@ -41,6 +62,7 @@ class PlanState:
     spec: engine.PlanSpec
     logs: dict  # {date: DoseLog}
     today: dt.date
+    sleep_days: frozenset = frozenset()  # diary days with sleep side effects, same window
 
     @property
     def statuses(self):
@@ -55,16 +77,42 @@ def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
     """
     events = list(plan.events.all())
     logs = {log.date: log for log in DoseLog.objects.filter(patient=patient)}
-    worst = DiaryEntry.objects.worst_side_effect_by_day(
+    side_effects = DiaryEntry.objects.side_effects_between(
         patient, plan.start_date - dt.timedelta(days=tolerance.GATE_WINDOW_DAYS), today
     )
     spec = plan.spec(
         events,
-        worst_side_effect_by_day=worst,
+        worst_side_effect_by_day=side_effects.worst_by_day,
         logged={day: log.status for day, log in logs.items()},
         as_of=today,
     )
-    return PlanState(plan=plan, events=events, spec=spec, logs=logs, today=today)
+    return PlanState(
+        plan=plan,
+        events=events,
+        spec=spec,
+        logs=logs,
+        today=today,
+        sleep_days=side_effects.sleep_days,
+    )
+
+
+def plan_state_with_log(state: PlanState, log: DoseLog) -> PlanState:
+    """The same plan state after `log` was written, without reading it all again."""
+    logs = {**state.logs, log.date: log}
+    spec = state.plan.spec(
+        state.events,
+        worst_side_effect_by_day=state.spec.worst_side_effect_by_day,
+        logged={day: entry.status for day, entry in logs.items()},
+        as_of=state.today,
+    )
+    return PlanState(
+        plan=state.plan,
+        events=state.events,
+        spec=spec,
+        logs=logs,
+        today=state.today,
+        sleep_days=state.sleep_days,
+    )
 
 
 @dataclass(frozen=True)
@@ -120,13 +168,18 @@ def _hold_reason(state: PlanState, due: engine.DayDose) -> str:
     return latest.reason or "Your dose is being held."
 
 
-def tonight(patient, plan: Plan, now: dt.datetime | None = None) -> Tonight:
+def tonight(
+    patient, plan: Plan, now: dt.datetime | None = None, state: PlanState | None = None
+) -> Tonight:
+    """What to take now. Pass the `state` a request already built (for the same local
+    date) to save reading the plan, the dose log and the diary again."""
     now = now or timezone.now()
     profile = patient.profile
     local_now = profile.local_now(now)
     today = local_now.date()
     yesterday = today - dt.timedelta(days=1)
-    state = plan_state(patient, plan, today)
+    if state is None or state.today != today or state.plan.pk != plan.pk:
+        state = plan_state(patient, plan, today)
     month_ago = today - dt.timedelta(days=27)
     days = engine.schedule(state.spec, until=today, since=min(month_ago, yesterday))
     by_day = {d.day: d for d in days}
@@ -152,9 +205,10 @@ def tonight(patient, plan: Plan, now: dt.datetime | None = None) -> Tonight:
             for day, level in state.spec.worst_side_effect_by_day.items()
             if week_ago <= day <= today
         }
+        sleep_days = {day for day in state.sleep_days if week_ago <= day <= today}
     else:
-        worst = DiaryEntry.objects.worst_side_effect_by_day(patient, week_ago, today)
-    sleep_days = DiaryEntry.objects.sleep_side_effect_days(patient, week_ago, today)
+        week = DiaryEntry.objects.side_effects_between(patient, week_ago, today)
+        worst, sleep_days = week.worst_by_day, week.sleep_days
     trigger = tolerance.step_back_trigger(today, worst)
     if trigger is not None and _answered_since(state, trigger, (PlanEvent.Kind.STEP_BACK,)):
         trigger = None

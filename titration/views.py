@@ -15,8 +15,8 @@ from .forms import HoldForm, LateDoseForm, SkipForm, SupplyForm
 from .models import DoseLog, SupplyEntry
 
 
-def _render_today(request, plan, *, status=200, error=""):
-    t = selectors.tonight(request.user, plan)
+def _render_today(request, plan, *, status=200, error="", state=None, now=None):
+    t = selectors.tonight(request.user, plan, now=now, state=state)
     context = {"t": t, "dose_error": error}
     if request.htmx:
         return render(request, "titration/today.html#dose-card", context, status=status)
@@ -31,41 +31,47 @@ def _render_today(request, plan, *, status=200, error=""):
 
 @plan_required
 def today(request, plan):
-    screening = selectors.latest_screening(request.user)
-    if screening is not None and screening.blocks_plan:
-        # Opioids reported after the plan began: no dose is shown until the prescriber decides.
+    if selectors.plan_blocked_by_screening(plan):
+        screening = selectors.latest_screening(request.user)
         return render(request, "titration/safety_stop.html", {"screening": screening})
     return _render_today(request, plan)
 
 
-def _dose_day(request, plan):
+def _dose_day(request, plan, *, now=None, state=None):
     """The date the page showed: posting it means a page left open over midnight still logs
     the dose the patient saw. The service checks it is within the allowed window."""
     try:
         return dt.date.fromisoformat(request.POST.get("day", ""))
     except ValueError:
-        return selectors.tonight(request.user, plan).dose_day
+        return selectors.tonight(request.user, plan, now=now, state=state).dose_day
 
 
 def _log_tonight(request, plan, status, skip_reason=""):
     error = ""
-    screening = selectors.latest_screening(request.user)
-    if screening is not None and screening.blocks_plan:
+    if selectors.plan_blocked_by_screening(plan):
         return redirect("today")
+    # One reading of the plan, the log and the diary serves the check, the write and the
+    # card shown afterwards.
+    now = timezone.now()
+    state = selectors.plan_state(request.user, plan, request.user.profile.local_today(now))
     try:
-        services.dose_log(
+        log = services.dose_log(
             patient=request.user,
             plan=plan,
-            day=_dose_day(request, plan),
+            day=_dose_day(request, plan, now=now, state=state),
             status=status,
             skip_reason=skip_reason,
+            now=now,
+            state=state,
         )
     except services.DoseAlreadyLogged as exc:
         error = f"That dose is already logged ({exc.log.get_status_display().lower()})."
     except (services.NothingDue, services.DoseDateNotAllowed) as exc:
         error = str(exc)
+    else:
+        state = selectors.plan_state_with_log(state, log)
     if request.htmx:
-        return _render_today(request, plan, error=error)
+        return _render_today(request, plan, error=error, state=state, now=now)
     if error:
         messages.info(request, error)
     return redirect("today")

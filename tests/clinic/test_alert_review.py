@@ -49,6 +49,18 @@ def test_a_request_renewed_during_the_sweep_is_kept_for_the_next_one(doctor):
     assert services.alerts_review_pending() == 1
 
 
+def test_asking_again_moves_the_one_request_forward(doctor, django_assert_num_queries):
+    patient = onboarded_patient(email="again@example.org")
+    link(patient, clinician=doctor)
+    first = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)
+    services.alerts_review_request(patient=patient, now=first)
+    with django_assert_num_queries(2):  # the link check and one upsert
+        assert services.alerts_review_request(patient=patient, now=first + dt.timedelta(hours=1))
+    assert list(AlertReviewRequest.objects.values_list("requested_at", flat=True)) == [
+        first + dt.timedelta(hours=1)
+    ]
+
+
 def test_an_opioid_answer_alerts_the_clinician_at_once(client, doctor):
     patient = onboarded_patient(email="opioid@example.org")
     link(patient, clinician=doctor)

@@ -511,3 +511,10 @@ def test_it_rounds_liquid_doses_given_as_floats_as_written():
 def test_a_concentration_that_is_not_a_positive_number_is_refused(concentration):
     with pytest.raises(ValueError, match="concentration"):
         liquid_ml(D("1.5"), D(concentration))
+
+
+def test_a_step_back_recorded_ahead_on_the_last_step_is_the_next_change():
+    # On the last step the engine stops looking ahead only when nothing is recorded ahead.
+    plan = make_plan(events=[ev(30, "step_back")])
+    assert next_step_date(plan, day(20)) == day(30)
+    assert next_step_date(plan, day(31)) == day(37)  # 7 days at 3.0 mg again

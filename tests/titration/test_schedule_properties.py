@@ -285,3 +285,30 @@ def test_custom_steps_are_valid_exactly_when_they_follow_the_rules(pairs):
         and all(s.min_days is not None and s.min_days >= 1 for s in steps[:-1])
     )
     assert (validate_custom_steps(steps) == []) == follows_rules
+
+
+def next_change_by_walking_everything(plan, day, horizon_days=400):
+    """`next_step_date` as its docstring defines it, from the whole schedule, no shortcuts."""
+    days = schedule(
+        plan, until=max(day, plan.start_date) + dt.timedelta(days=horizon_days), since=day
+    )
+    today = days[0]
+    if today.status == DayStatus.STOPPED:
+        return None
+    if today.status == DayStatus.NOT_STARTED:
+        return next((later.day for later in days[1:] if later.is_due), None)
+    return next(
+        (
+            later.day
+            for later in days[1:]
+            if later.step_index != today.step_index and later.dose_mg is not None
+        ),
+        None,
+    )
+
+
+@CONSISTENCY
+@given(plans_with_history, st.integers(min_value=-10, max_value=140))
+def test_the_next_step_date_stops_early_without_changing_the_answer(plan, offset):
+    day = plan.start_date + dt.timedelta(days=offset)
+    assert next_step_date(plan, day) == next_change_by_walking_everything(plan, day)
