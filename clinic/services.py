@@ -9,7 +9,7 @@ from decimal import Decimal
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -459,17 +459,25 @@ def alerts_evaluate_if_shared(*, patient, now: dt.datetime | None = None) -> lis
 
 
 def alerts_review_request(*, patient, now: dt.datetime | None = None) -> bool:
-    """Ask for the patient's alerts to be evaluated soon. Returns whether anyone will look."""
-    if not CareLink.objects.filter(patient=patient).active().exists():
-        return False
-    # One upsert statement (update_or_create is a locking read, then a write).
-    AlertReviewRequest.objects.bulk_create(
-        [AlertReviewRequest(patient=patient, requested_at=now or timezone.now())],
-        update_conflicts=True,
-        unique_fields=["patient"],
-        update_fields=["requested_at"],
+    """Ask for the patient's alerts to be evaluated soon. Returns whether anyone will look.
+
+    One statement, because every dose and diary save calls it: insert or renew the request
+    only if an active care link exists. Raw SQL since the ORM has no INSERT ... SELECT; the
+    link condition is still the ORM's own `CareLink...active()`.
+    """
+    link_sql, link_params = (
+        CareLink.objects.filter(patient=patient).active().values("pk").query.sql_with_params()
     )
-    return True
+    table = connection.ops.quote_name(AlertReviewRequest._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (patient_id, requested_at) SELECT %s, %s "
+            f"WHERE EXISTS ({link_sql}) "
+            "ON CONFLICT (patient_id) DO UPDATE SET requested_at = excluded.requested_at",
+            [patient.pk, at, *link_params],
+        )
+        return cursor.rowcount > 0
 
 
 def alerts_review_pending(*, now: dt.datetime | None = None, limit: int = 500) -> int:

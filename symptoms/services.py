@@ -18,27 +18,35 @@ def allowed_diary_dates(today: dt.date) -> list[dt.date]:
 
 
 @transaction.atomic
-def diary_save(*, patient, day: dt.date, values: dict, now: dt.datetime | None = None):
-    """Create or update the patient's entry for a local date; saving again edits it."""
+def diary_save(*, patient, day: dt.date, values: dict, now: dt.datetime | None = None) -> None:
+    """Create or update the patient's entry for a local date; saving again edits it.
+
+    One upsert on the (patient, date) unique constraint: two saves at once both land (the
+    later one wins) and nothing is read first. Only the fields in `values` change.
+    """
     now = now or timezone.now()
     today = patient.profile.local_today(now)
     if day > today:
         raise DiaryDateNotAllowed("You can't fill in a diary for a day that hasn't happened yet.")
     if day not in allowed_diary_dates(today):
         raise DiaryDateNotAllowed("You can fill in today or up to 7 days back.")
-    entry, _ = DiaryEntry.objects.select_for_update().get_or_create(patient=patient, date=day)
-    for name, value in values.items():
-        setattr(entry, name, value)
-    entry.edited_after_day = entry.edited_after_day or day < today
+    late = day < today
+    entry = DiaryEntry(patient=patient, date=day, edited_after_day=late, **values)
     # The form has checked every value and the database enforces the ranges and the one
-    # entry per day: skip full_clean's constraint queries (a third of a diary save's time).
+    # entry per day: field validators only, no constraint queries.
     entry.full_clean(exclude=["patient"], validate_unique=False, validate_constraints=False)
-    entry.save()
+    # An entry once edited after its day stays marked as such.
+    changed = [*values, "updated_at", *(["edited_after_day"] if late else [])]
+    DiaryEntry.objects.bulk_create(
+        [entry],
+        update_conflicts=True,
+        unique_fields=["patient", "date"],
+        update_fields=changed,
+    )
     # Imported here: clinic builds on symptoms, so symptoms must not import it at load.
     from clinic.services import alerts_review_request
 
     alerts_review_request(patient=patient, now=now)
-    return entry
 
 
 class QuestionnaireNotOpen(Exception):

@@ -42,9 +42,11 @@ def diary(request, day=None):
         return redirect("diary")
     plan = titration_selectors.current_plan(request.user)
     short = request.GET.get("full") != "1" and selectors.diary_is_short(plan, day)
-    entry = selectors.diary_entry(request.user, day)
+    posted = request.method == "POST"
+    # A POST carries every value: the saved entry is read only to show the page again.
+    entry = None if posted else selectors.diary_entry(request.user, day)
     form = DiaryForm(request.POST or None, initial=_initial(entry), short=short)
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
             services.diary_save(patient=request.user, day=day, values=form.entry_values())
         except services.DiaryDateNotAllowed as exc:
@@ -52,6 +54,8 @@ def diary(request, day=None):
         else:
             messages.success(request, f"Diary saved for {day:%A %-d %B}.")
             return redirect("today")
+    if posted:
+        entry = selectors.diary_entry(request.user, day)
     context = {
         "form": form,
         "day": day,

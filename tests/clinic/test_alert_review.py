@@ -2,9 +2,10 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic import services
-from clinic.models import Alert, AlertReviewRequest
+from clinic.models import Alert, AlertReviewRequest, CareLink
 
 from ..factories import onboarded_patient
 from .conftest import link
@@ -54,11 +55,23 @@ def test_asking_again_moves_the_one_request_forward(doctor, django_assert_num_qu
     link(patient, clinician=doctor)
     first = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)
     services.alerts_review_request(patient=patient, now=first)
-    with django_assert_num_queries(2):  # the link check and one upsert
+    with django_assert_num_queries(1):  # the link check inside one upsert
         assert services.alerts_review_request(patient=patient, now=first + dt.timedelta(hours=1))
     assert list(AlertReviewRequest.objects.values_list("requested_at", flat=True)) == [
         first + dt.timedelta(hours=1)
     ]
+
+
+def test_a_revoked_or_unaccepted_link_asks_for_nothing(doctor):
+    revoked = onboarded_patient(email="revoked@example.org")
+    link(revoked, clinician=doctor)
+    CareLink.objects.filter(patient=revoked).update(revoked_at=timezone.now())
+    invited = onboarded_patient(email="invited@example.org")
+    link(invited, clinician=doctor)
+    CareLink.objects.filter(patient=invited).update(accepted_at=None)
+    assert services.alerts_review_request(patient=revoked) is False
+    assert services.alerts_review_request(patient=invited) is False
+    assert not AlertReviewRequest.objects.exists()
 
 
 def test_an_opioid_answer_alerts_the_clinician_at_once(client, doctor):

@@ -141,3 +141,24 @@ def test_in_the_week_after_a_dose_change_the_diary_is_full(client, frozen):
     )
     client.force_login(user2)
     assert 'name="fatigue"' in client.get(reverse("diary")).content.decode()
+
+
+def test_the_short_diary_keeps_what_the_full_one_saved_earlier_that_day(client, frozen):
+    user = onboarded_patient(start_date=dt.date(2026, 9, 1))
+    client.force_login(user)
+    client.post(reverse("diary") + "?full=1", {"pain": "6", "fatigue": "8", "mood": "3"})
+    client.post(reverse("diary"), {"pain": "4", "sleep": "5"})  # the short form
+    entry = DiaryEntry.objects.get(patient=user)
+    assert (entry.pain, entry.sleep, entry.fatigue, entry.mood) == (4, 5, 8, 3)
+
+
+def test_a_diary_post_writes_with_one_upsert(client, diarist, django_assert_num_queries):
+    client.force_login(diarist)
+    DiaryEntryFactory(patient=diarist, date=NOW.date(), pain=8)
+    # Session, user, profile, plan with its screen, events (short or full form), the entry's
+    # upsert, the clinic review request, session save, and the test transaction's four
+    # savepoint statements: no read of the entry before the write.
+    with django_assert_num_queries(12):
+        response = client.post(reverse("diary"), {"pain": "3"})
+    assert response.status_code == 302
+    assert DiaryEntry.objects.get(patient=diarist).pain == 3
