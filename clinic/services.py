@@ -461,23 +461,29 @@ def alerts_evaluate_if_shared(*, patient, now: dt.datetime | None = None) -> lis
 def alerts_review_request(*, patient, now: dt.datetime | None = None) -> bool:
     """Ask for the patient's alerts to be evaluated soon. Returns whether anyone will look.
 
-    One statement, because every dose and diary save calls it: insert or renew the request
-    only if an active care link exists. Raw SQL since the ORM has no INSERT ... SELECT; the
-    link condition is still the ORM's own `CareLink...active()`.
+    One fixed statement, because every dose and diary save calls it: insert or renew the
+    request only if an active care link exists. Raw SQL since the ORM has no INSERT ...
+    SELECT; the link condition is `CareLinkQuerySet.active()` written out (a test holds
+    the two together), which also spares compiling a query on every save.
     """
-    link_sql, link_params = (
-        CareLink.objects.filter(patient=patient).active().values("pk").query.sql_with_params()
-    )
-    table = connection.ops.quote_name(AlertReviewRequest._meta.db_table)
-    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (patient_id, requested_at) SELECT %s, %s "
-            f"WHERE EXISTS ({link_sql}) "
-            "ON CONFLICT (patient_id) DO UPDATE SET requested_at = excluded.requested_at",
-            [patient.pk, at, *link_params],
+            _REVIEW_REQUEST_SQL,
+            [
+                patient.pk,
+                connection.ops.adapt_datetimefield_value(now or timezone.now()),
+                patient.pk,
+            ],
         )
         return cursor.rowcount > 0
+
+
+_REVIEW_REQUEST_SQL = (
+    "INSERT INTO clinic_alertreviewrequest (patient_id, requested_at) SELECT %s, %s "
+    "WHERE EXISTS (SELECT 1 FROM clinic_carelink WHERE patient_id = %s "
+    "AND accepted_at IS NOT NULL AND revoked_at IS NULL) "
+    "ON CONFLICT (patient_id) DO UPDATE SET requested_at = excluded.requested_at"
+)
 
 
 def alerts_review_pending(*, now: dt.datetime | None = None, limit: int = 500) -> int:

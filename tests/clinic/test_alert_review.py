@@ -74,6 +74,20 @@ def test_a_revoked_or_unaccepted_link_asks_for_nothing(doctor):
     assert not AlertReviewRequest.objects.exists()
 
 
+@pytest.mark.parametrize("accepted", [True, False])
+@pytest.mark.parametrize("revoked", [True, False])
+def test_the_request_follows_the_care_links_own_idea_of_active(doctor, accepted, revoked):
+    patient = onboarded_patient(email="links@example.org")
+    link(patient, clinician=doctor)
+    CareLink.objects.filter(patient=patient).update(
+        accepted_at=timezone.now() if accepted else None,
+        revoked_at=timezone.now() if revoked else None,
+    )
+    active = CareLink.objects.filter(patient=patient).active().exists()
+    assert services.alerts_review_request(patient=patient) is active
+    assert AlertReviewRequest.objects.filter(patient=patient).exists() is active
+
+
 def test_an_opioid_answer_alerts_the_clinician_at_once(client, doctor):
     patient = onboarded_patient(email="opioid@example.org")
     link(patient, clinician=doctor)
