@@ -340,7 +340,11 @@ class SupplyStatus:
     cannot_make: list  # [(date, dose_mg)] upcoming doses this batch cannot make
 
 
-def supply_status(patient, plan: Plan, now: dt.datetime | None = None) -> SupplyStatus | None:
+def supply_status(
+    patient, plan: Plan, now: dt.datetime | None = None, state: PlanState | None = None
+) -> SupplyStatus | None:
+    """What is on hand and when it runs out. Pass the request's `state` to save reading the
+    plan, the dose log and the diary again."""
     now = now or timezone.now()
     entries = list(SupplyEntry.objects.filter(patient=patient))
     if not entries:
@@ -362,7 +366,8 @@ def supply_status(patient, plan: Plan, now: dt.datetime | None = None) -> Supply
         Decimal(0),
     )
     today = patient.profile.local_today(now)
-    state = plan_state(patient, plan, today)
+    if state is None or state.today != today or state.plan.pk != plan.pk:
+        state = plan_state(patient, plan, today)
     # The plan state holds every dose the patient logged: no second query for the taken ones.
     taken = [
         log.dose_mg

@@ -16,6 +16,10 @@ from .models import DoseLog, SupplyEntry
 
 
 def _render_today(request, plan, *, status=200, error="", state=None, now=None):
+    now = now or timezone.now()
+    if state is None:
+        # Built once for the dose card and the supply panel.
+        state = selectors.plan_state(request.user, plan, request.user.profile.local_today(now))
     t = selectors.tonight(request.user, plan, now=now, state=state)
     context = {"t": t, "dose_error": error}
     if request.htmx:
@@ -24,7 +28,7 @@ def _render_today(request, plan, *, status=200, error="", state=None, now=None):
         diary_done=symptom_selectors.diary_entry(request.user, t.local_today) is not None,
         questionnaires=symptom_selectors.open_questionnaires(request.user, plan, t.local_today),
         week_lines=symptom_selectors.weekly_summary(request.user, t.local_today),
-        supply=selectors.supply_status(request.user, plan),
+        supply=selectors.supply_status(request.user, plan, now=now, state=state),
     )
     return render(request, "titration/today.html", context, status=status)
 

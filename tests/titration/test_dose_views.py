@@ -1,11 +1,15 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from titration.models import DoseLog
+from titration.models import DoseLog, SupplyEntry
+from titration.services import supply_record
 
 from ..factories import DoseLogFactory, SafetyScreeningFactory, onboarded_patient
 
@@ -183,6 +187,26 @@ def test_today_page_query_count_does_not_grow_with_history(client, django_assert
     client.force_login(user)
     with django_assert_num_queries(TODAY_QUERIES):
         assert client.get(reverse("today")).status_code == 200
+
+
+def test_the_supply_panel_reuses_the_dose_cards_reading_of_the_plan(client):
+    start = timezone.now().date() - dt.timedelta(days=30)
+    user = onboarded_patient(start_date=start)
+    supply_record(
+        patient=user,
+        kind=SupplyEntry.Kind.REFILL,
+        received_on=start,
+        amount=4,  # a few nights left whatever the step
+        capsule_strength_mg=Decimal("1.5"),
+    )
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("today")).content.decode()
+    assert "Time to order more" in body
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "titration_doselog"' in q for q in sql) == 1
+    assert sum('FROM "titration_planevent"' in q for q in sql) == 1
+    assert sum('FROM "titration_supplyentry"' in q for q in sql) == 1
 
 
 def test_reporting_opioids_after_the_plan_began_hides_the_dose(client, patient):
