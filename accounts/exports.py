@@ -12,7 +12,7 @@ import zipfile
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from clinic.models import Alert, AuditEvent, CareLink
+from clinic.models import Alert, AlertThresholds, AuditEvent, CareLink
 from reminders.models import Reminder, ReminderSettings
 from symptoms import exports as symptom_exports
 from titration.models import Plan, SafetyScreening, SupplyEntry
@@ -33,6 +33,7 @@ reminders.json          your reminder settings and the reminders we sent
 sharing.json            the clinicians and clinics you share your record with (or did)
 access_log.json         who opened your record, when, and what they did
 alerts.json             alerts your care team was shown about you
+alert_settings.json     alert limits your care team set for you (empty means the usual ones)
 
 Not included: your clinicians' private notes, which belong to their clinical record.
 Ask your clinic for a copy of those.
@@ -175,6 +176,15 @@ def account_export_zip(user: User) -> bytes:
             "detail",
             "opened_at",
             "acknowledged_at",
+        ),
+        "alert_settings.json": _rows(
+            AlertThresholds.objects.filter(patient=user),
+            "persistent_days",
+            "pain_points",
+            "pain_percent",
+            "missed_in_a_row",
+            "quiet_days",
+            "changed_at",
         ),
     }
     buffer = io.BytesIO()

@@ -59,6 +59,7 @@ def _health_data(user_id: int):
     from clinic.models import (
         Alert,
         AlertReviewRequest,
+        AlertThresholds,
         CareLink,
         ClinicianNote,
         PatientSummary,
@@ -78,6 +79,7 @@ def _health_data(user_id: int):
         ReminderSettings.objects.filter(patient_id=user_id),
         CareLink.objects.filter(patient_id=user_id),
         Alert.objects.filter(patient_id=user_id),  # and their acknowledgements
+        AlertThresholds.objects.filter(patient_id=user_id),
         ClinicianNote.objects.filter(patient_id=user_id),
         PatientSummary.objects.filter(patient_id=user_id),
         AlertReviewRequest.objects.filter(patient_id=user_id),

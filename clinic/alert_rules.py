@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum, StrEnum
 
 from symptoms.progress import PRECISION, baseline, mean_of_window
@@ -79,6 +79,30 @@ class Thresholds:
 
 
 DEFAULTS = Thresholds()
+
+ADJUSTABLE = tuple(f.name for f in fields(Thresholds))
+
+# What a clinician may set for one patient, inclusive. Wide enough for a cautious or a relaxed
+# clinic; narrow enough that a slip of the keyboard cannot make a rule fire every day or never.
+BOUNDS: Mapping[str, tuple[float, float]] = {
+    "persistent_days": (2, 14),
+    "pain_points": (0.5, 5.0),
+    "pain_percent": (10, 100),
+    "missed_in_a_row": (1, 14),
+    "quiet_days": (2, 30),
+}
+
+
+def thresholds_with(adjusted: Mapping[str, float | None]) -> Thresholds:
+    """The defaults with a clinician's adjustments over them; None keeps a default."""
+    return replace(
+        DEFAULTS,
+        **{
+            name: type(getattr(DEFAULTS, name))(value)
+            for name, value in adjusted.items()
+            if name in ADJUSTABLE and value is not None
+        },
+    )
 
 
 @dataclass(frozen=True)

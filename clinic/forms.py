@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from accounts.models import PatientProfile, User
 from titration import schedule as engine
 
+from . import alert_rules
 from .models import INVITE_CODE_LENGTH, normalise_invite_code
 from .selectors import DIARY_FILTERS, PANEL_FILTERS, PANEL_SORTS
 
@@ -133,6 +134,78 @@ class AcknowledgeForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(label="Note", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# Alert thresholds: each empty field keeps the default, shown beside it.
+
+
+class OneDecimalField(forms.DecimalField):
+    """Takes "2.50" as 2.5: to a reader a trailing zero is not a second decimal place."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.is_finite() and abs(value) < 1000:
+            rounded = value.quantize(Decimal("0.1"))
+            if rounded == value:
+                return rounded
+        return value
+
+
+def _threshold_field(name: str, label: str, unit: str, whole: bool = True):
+    low, high = alert_rules.BOUNDS[name]
+    default = getattr(alert_rules.DEFAULTS, name)
+    gap = "" if unit == "%" else " "
+    shown = f"{default:g}{gap}{unit}"
+    out_of_range = (
+        f"Enter {'a whole number' if whole else 'a number'} from {low:g} to {high:g}{gap}{unit}, "
+        f"or leave it empty to use the default ({shown})."
+    ).replace("%", "%%")  # error messages are %-formatted with the field's limits
+    options = {
+        "label": label,
+        "required": False,
+        "help_text": f"Default: {shown}.",
+        "error_messages": {
+            "invalid": out_of_range,
+            "min_value": out_of_range,
+            "max_value": out_of_range,
+        },
+    }
+    if whole:
+        return forms.IntegerField(**options, min_value=int(low), max_value=int(high))
+    options["error_messages"].update(
+        max_decimal_places="Use one decimal place at most, like 2.5.",
+        max_digits=out_of_range,
+        max_whole_digits=out_of_range,
+    )
+    return OneDecimalField(
+        **options,
+        min_value=Decimal(str(low)),
+        max_value=Decimal(str(high)),
+        max_digits=3,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
+    )
+
+
+class AlertThresholdsForm(forms.Form):
+    persistent_days = _threshold_field(
+        "persistent_days", "Persistent side effects: days in a row (moderate or worse)", "days"
+    )
+    pain_points = _threshold_field(
+        "pain_points", "Pain worsening: points above baseline", "points", whole=False
+    )
+    pain_percent = _threshold_field("pain_percent", "Pain worsening: percent above baseline", "%")
+    missed_in_a_row = _threshold_field(
+        "missed_in_a_row", "Missed doses: due doses in a row with nothing logged", "doses"
+    )
+    quiet_days = _threshold_field(
+        "quiet_days", "Gone quiet: days with no dose and no diary", "days"
+    )
+
+    @classmethod
+    def for_row(cls, row, data=None):
+        """The form showing a patient's saved adjustments (`row` may be None)."""
+        return cls(data, initial=row.adjusted() if row is not None else {})
 
 
 # Plan control: one small form per change, each with a reason the patient will see.

@@ -16,6 +16,7 @@ CLINICIAN_VIEW_NAMES = frozenset(
         "clinic:note_add",
         "clinic:note_edit",
         "clinic:alert_acknowledge",
+        "clinic:alert_settings",
         "clinic:export_pdf",
         "clinic:export_csv",
         "clinic:export_fhir",

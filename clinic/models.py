@@ -256,6 +256,7 @@ class AuditEvent(models.Model):
         PLAN_CHANGE = "plan_change", "Changed the plan"
         NOTE = "note", "Wrote a note"
         ALERT_ACK = "alert_ack", "Acknowledged an alert"
+        ALERT_SETTINGS = "alert_settings", "Changed alert settings"
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "Allowed"
@@ -476,3 +477,53 @@ class AlertReviewRequest(models.Model):
 
     def __str__(self):
         return f"Alert review for patient {self.patient_id}"
+
+
+def _within_bounds(name: str) -> models.Q:
+    low, high = alert_rules.BOUNDS[name]
+    return models.Q(**{f"{name}__isnull": True}) | models.Q(
+        **{f"{name}__gte": low, f"{name}__lte": high}
+    )
+
+
+class AlertThresholds(models.Model):
+    """A clinician's adjustments to one patient's alert rules (DOMAIN.md: defaults, adjustable
+    per patient). An empty field keeps the default, so the row says only what was changed."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="alert_thresholds",
+    )
+    persistent_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    pain_points = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    pain_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    missed_in_a_row = models.PositiveSmallIntegerField(null=True, blank=True)
+    quiet_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "alert thresholds"
+        constraints = [
+            models.CheckConstraint(condition=_within_bounds(name), name=f"alert_{name}_in_bounds")
+            for name in alert_rules.ADJUSTABLE
+        ]
+
+    def __str__(self):
+        return f"Alert thresholds for {self.patient_id}"
+
+    def adjusted(self) -> dict:
+        """{threshold name: value} for the fields a clinician set."""
+        values = {name: getattr(self, name) for name in alert_rules.ADJUSTABLE}
+        return {name: value for name, value in values.items() if value is not None}
+
+    def thresholds(self) -> alert_rules.Thresholds:
+        return alert_rules.thresholds_with(self.adjusted())

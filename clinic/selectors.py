@@ -16,7 +16,14 @@ from titration import selectors as titration_selectors
 from titration.models import SafetyScreening
 
 from . import alert_rules
-from .models import Alert, AuditEvent, CareLink, ClinicianMembership, PatientSummary
+from .models import (
+    Alert,
+    AlertThresholds,
+    AuditEvent,
+    CareLink,
+    ClinicianMembership,
+    PatientSummary,
+)
 
 PANEL_PAGE_SIZE = 50
 SIDE_EFFECT_DAYS = 7
@@ -131,6 +138,19 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
         "last_activity_at": max(activity, default=None),
     }
     return Review(facts, summary)
+
+
+def patient_thresholds(patient) -> alert_rules.Thresholds:
+    """The thresholds this patient's alerts use: the defaults with any adjustments.
+
+    Reads the row a `select_related("alert_thresholds")` already fetched (the sweeps do), so
+    evaluating many patients costs no query per patient for this.
+    """
+    if User.alert_thresholds.is_cached(patient):
+        row = getattr(patient, "alert_thresholds", None)
+    else:
+        row = AlertThresholds.objects.filter(patient=patient).first()
+    return row.thresholds() if row is not None else alert_rules.DEFAULTS
 
 
 def linked_clinician_emails(patient) -> list[str]:

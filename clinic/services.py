@@ -25,6 +25,7 @@ from .models import (
     Alert,
     AlertAcknowledgement,
     AlertReviewRequest,
+    AlertThresholds,
     AuditEvent,
     CareLink,
     Clinic,
@@ -112,11 +113,37 @@ def clinician_register(
 
 @transaction.atomic
 def clinician_approve(*, membership: ClinicianMembership, by, clinic: Clinic | None = None):
+    """Approve a clinician and tell them they can log in. Read under a row lock, so two
+    administrators approving at once send one email."""
+    before = (
+        ClinicianMembership.objects.select_for_update()
+        .values_list("status", flat=True)
+        .get(pk=membership.pk)
+    )
     membership.status = ClinicianMembership.Status.APPROVED
     membership.clinic = clinic or membership.clinic
     membership.decided_at = timezone.now()
     membership.decided_by = by
     membership.save(update_fields=["status", "clinic", "decided_at", "decided_by"])
+    if before != ClinicianMembership.Status.APPROVED:
+        clinician = membership.clinician
+        body = render_to_string(
+            "clinic/email/clinician_approved.txt",
+            {
+                "name": clinician.first_name,
+                "clinic": membership.clinic,
+                "url": _absolute(reverse("account_login")),
+            },
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                "Your clinician account is approved",
+                body,
+                None,
+                [clinician.email],
+                fail_silently=False,
+            )
+        )
     return membership
 
 
@@ -290,17 +317,25 @@ def _urgent_alert_email(patient_id: int) -> None:
 
 
 @transaction.atomic
-def alerts_evaluate(*, patient, now: dt.datetime | None = None) -> list[Alert]:
+def alerts_evaluate(
+    *,
+    patient,
+    now: dt.datetime | None = None,
+    thresholds: alert_rules.Thresholds | None = None,
+) -> list[Alert]:
     """Open an alert for each rule that holds and has no alert for its episode yet; refresh
     the patient's panel row. Idempotent: call it after any save that might matter.
 
-    Returns the alerts opened by this call.
+    The rules use the patient's own thresholds unless `thresholds` is given. Returns the
+    alerts opened by this call.
     """
     now = now or timezone.now()
+    if thresholds is None:
+        thresholds = selectors.patient_thresholds(patient)
     review = selectors.patient_review(patient, now)
     _summary_save(patient, review.summary, now)
     opened = []
-    for finding in alert_rules.evaluate(review.facts):
+    for finding in alert_rules.evaluate(review.facts, thresholds):
         exists = Alert.objects.filter(patient=patient, rule=finding.rule)
         if exists.filter(acknowledged_at__isnull=True).exists():
             continue  # one open alert per rule: it already says what this one would
@@ -334,7 +369,7 @@ def alerts_sweep(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     linked = (
         User.objects.filter(care_links__accepted_at__isnull=False, care_links__revoked_at=None)
-        .select_related("profile", "clinic_summary")
+        .select_related("profile", "clinic_summary", "alert_thresholds")
         .distinct()
     )
     done = 0
@@ -366,6 +401,26 @@ def alert_acknowledge(
     return AlertAcknowledgement.objects.create(
         alert=alert, clinician=clinician, note=note.strip(), created_at=now
     )
+
+
+@transaction.atomic
+def alert_thresholds_set(
+    *, patient, clinician, values: dict, now: dt.datetime | None = None
+) -> AlertThresholds:
+    """Save a clinician's thresholds for one patient (None keeps the default), then evaluate
+    the patient's alerts with them: a line moved below today's figures opens its alert now,
+    not at the patient's next save. Alerts already open stay open until acknowledged."""
+    now = now or timezone.now()
+    row, _ = AlertThresholds.objects.update_or_create(
+        patient=patient,
+        defaults={
+            **{name: values.get(name) for name in alert_rules.ADJUSTABLE},
+            "changed_at": now,
+            "changed_by": clinician,
+        },
+    )
+    alerts_evaluate(patient=patient, now=now, thresholds=row.thresholds())
+    return row
 
 
 # Notes ------------------------------------------------------------------------------------
@@ -500,7 +555,7 @@ def alerts_review_pending(*, now: dt.datetime | None = None, limit: int = 500) -
         ).delete()
         if not claimed:
             continue
-        patient = User.objects.select_related("profile").get(pk=patient_id)
+        patient = User.objects.select_related("profile", "alert_thresholds").get(pk=patient_id)
         alerts_evaluate(patient=patient, now=now)
         done += 1
     return done

@@ -18,6 +18,11 @@ urlpatterns = [
     path("clinic/invite-patient/", views.care_invite, name="care_invite"),
     path("clinic/patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("clinic/patients/<int:patient_id>/plan/", views.patient_plan, name="patient_plan"),
+    path(
+        "clinic/patients/<int:patient_id>/alert-settings/",
+        views.alert_settings,
+        name="alert_settings",
+    ),
     path("clinic/patients/<int:patient_id>/notes/", views.note_add, name="note_add"),
     path(
         "clinic/patients/<int:patient_id>/notes/<int:note_id>/",

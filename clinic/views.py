@@ -24,6 +24,7 @@ from .access import clinician_required, is_approved_clinician, patient_for_clini
 from .forms import (
     PLAN_FORMS,
     AcknowledgeForm,
+    AlertThresholdsForm,
     CareInviteForm,
     ClinicianSignupForm,
     DiaryFilterForm,
@@ -32,7 +33,14 @@ from .forms import (
     PanelForm,
     ShareCodeForm,
 )
-from .models import Alert, AuditEvent, CareLink, ClinicianMembership, ClinicianNote
+from .models import (
+    Alert,
+    AlertThresholds,
+    AuditEvent,
+    CareLink,
+    ClinicianMembership,
+    ClinicianNote,
+)
 
 EXPORT_DAYS = 90
 DIARY_DAYS = 28
@@ -140,7 +148,7 @@ def care_invite(request):
 # Patient detail ----------------------------------------------------------------------------
 
 
-def _detail_context(request, patient):
+def _detail_context(request, patient, thresholds_form=None):
     plan = titration_selectors.current_plan(patient)
     today = patient.profile.local_today()
     context = {"patient": patient, "plan": plan, "today": today}
@@ -184,6 +192,11 @@ def _detail_context(request, patient):
         note_form=NoteForm(),
         ack_form=AcknowledgeForm(),
     )
+    thresholds = AlertThresholds.objects.filter(patient=patient).select_related("changed_by")
+    context["thresholds"] = thresholds.first()
+    context["thresholds_form"] = thresholds_form or AlertThresholdsForm.for_row(
+        context["thresholds"]
+    )
     return context
 
 
@@ -207,6 +220,22 @@ def alert_acknowledge(request, patient_id, alert_id):
     if request.POST.get("next") == "panel":
         return redirect("clinic:panel")
     return redirect(reverse("clinic:patient_detail", args=[patient.pk]) + "#alerts")
+
+
+@require_POST
+@clinician_required
+def alert_settings(request, patient_id):
+    patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.ALERT_SETTINGS)
+    form = AlertThresholdsForm(request.POST)
+    if form.is_valid():
+        services.alert_thresholds_set(
+            patient=patient, clinician=request.user, values=form.cleaned_data
+        )
+        messages.success(request, "Alert settings saved. The alerts were checked again with them.")
+        return redirect(reverse("clinic:patient_detail", args=[patient.pk]) + "#alert-settings")
+    # The whole page again, with each message next to its field.
+    context = _detail_context(request, patient, thresholds_form=form)
+    return render(request, "clinic/patient_detail.html", context)
 
 
 @require_POST

@@ -18,6 +18,7 @@ from clinic.models import (
     Alert,
     AlertAcknowledgement,
     AlertReviewRequest,
+    AlertThresholds,
     AuditEvent,
     CareLink,
     ClinicianNote,
@@ -42,6 +43,7 @@ HEALTH_TABLES = [
     (CareLink, "patient"),
     (Alert, "patient"),
     (AlertAcknowledgement, "alert__patient"),
+    (AlertThresholds, "patient"),
     (ClinicianNote, "patient"),
     (PatientSummary, "patient"),
     (PatientProfile, "user"),
@@ -173,6 +175,7 @@ def test_after_7_days_the_sweeper_erases_the_health_data_and_anonymises(
     audit_rows = list(AuditEvent.objects.filter(patient_id=a.pk).values())
     assert len(audit_rows) == audit_before + 1
     AlertReviewRequest.objects.create(patient=a, requested_at=timezone.now())
+    AlertThresholds.objects.create(patient=a, persistent_days=5)
     services.account_deletion_request(user=a)
 
     with time_machine.travel(timezone.now() + dt.timedelta(days=7, minutes=1)):

@@ -7,6 +7,8 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from clinic.models import AlertThresholds
+
 from .test_account_deletion import recently_authenticated
 
 EXPECTED_FILES = {
@@ -23,6 +25,7 @@ EXPECTED_FILES = {
     "sharing.json",
     "access_log.json",
     "alerts.json",
+    "alert_settings.json",
 }
 
 
@@ -57,6 +60,15 @@ def test_it_holds_the_patients_own_words_and_numbers(archive, world):
     assert {link["with"] for link in sharing} == {"Dr Lee", "Dr Ray"}
     assert json.loads(read(archive, "alerts.json"))[0]["detail"] == "A test alert"
     assert json.loads(read(archive, "reminders.json"))["sent"][0]["status"] == "sent"
+
+
+def test_it_holds_the_alert_limits_the_care_team_set(client, world):
+    AlertThresholds.objects.create(patient=world["patient_a"], quiet_days=10)
+    recently_authenticated(client, world["patient_a"])
+    archive = zipfile.ZipFile(io.BytesIO(client.post(reverse("data_export")).content))
+    [settings] = json.loads(read(archive, "alert_settings.json"))
+    assert settings["quiet_days"] == 10
+    assert settings["persistent_days"] is None  # the usual limit
 
 
 def test_it_holds_nothing_about_anyone_else_nor_the_clinicians_private_notes(archive):
