@@ -1,6 +1,8 @@
 """Read-only queries for reminders: who is due when, and whose dose still needs one."""
 
+import contextlib
 import datetime as dt
+import functools
 import logging
 import zoneinfo
 from collections.abc import Collection, Iterable
@@ -9,12 +11,12 @@ from functools import reduce
 from operator import or_
 
 from allauth.account.models import EmailAddress
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import PatientProfile, User
 from titration import schedule as engine
-from titration.models import DoseLog, Plan, PlanEvent, SafetyScreening
+from titration.models import ENGINE_EVENT_KINDS, DoseLog, Plan, PlanEvent, SafetyScreening
 
 from . import due
 from .models import Reminder, ReminderSettings
@@ -72,28 +74,93 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
+# A reminder on home time keeps the home clock while the profile follows the traveller.
+_ON_HOME_CLOCK = Q(reminder_settings__travel=ReminderSettings.Travel.HOME) & ~Q(
+    reminder_settings__home_time_zone=""
+)
+
+
+@functools.cache
+def _known_zones() -> tuple[tuple[str, zoneinfo.ZoneInfo], ...]:
+    """(name, zone) for every zone a patient can have, and "" (a blank zone means UTC).
+    Cached: reading the zone database takes tens of milliseconds and only changes with a
+    tzdata upgrade, which means a restart. A patient with a zone not in it is never due,
+    as `_zone` would have skipped them anyway."""
+    zones = [("", zoneinfo.ZoneInfo("UTC"))]
+    for name in sorted(zoneinfo.available_timezones()):
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zones.append((name, zoneinfo.ZoneInfo(name)))
+    return tuple(zones)
+
+
+def _clock_filter(zone_field: str, after: dt.datetime, until: dt.datetime) -> Q | None:
+    """Patients whose zone (in `zone_field`) and wall time may put a reminder in
+    (after, until], or None for nobody. Zones whose clocks agree share one condition, and
+    each is a range on the (time zone, reminder time) index: a minute's patients are found
+    without reading everyone's."""
+    zones_by_ranges = {}
+    for name, zone in _known_zones():
+        ranges = due.wall_ranges(zone, after, until)
+        zones_by_ranges.setdefault(None if ranges is None else tuple(ranges), []).append(name)
+    conditions = []
+    for ranges, names in zones_by_ranges.items():
+        in_zones = Q(**{f"{zone_field}__in": names})
+        if ranges is None:
+            conditions.append(in_zones)
+            continue
+        clock = [Q(profile__reminder_time__range=pair) for pair in ranges]
+        # No time chosen: the default for the dose time (reminder_recipients).
+        if any(first <= PatientProfile.DEFAULT_MORNING <= last for first, last in ranges):
+            clock.append(
+                Q(profile__reminder_time=None, profile__dose_time=PatientProfile.DoseTime.MORNING)
+            )
+        if any(first <= PatientProfile.DEFAULT_BEDTIME <= last for first, last in ranges):
+            clock.append(
+                Q(profile__reminder_time=None)
+                & ~Q(profile__dose_time=PatientProfile.DoseTime.MORNING)
+            )
+        conditions.append(in_zones & reduce(or_, clock))
+    return reduce(or_, conditions) if conditions else None
+
+
+def first_reminder_candidates(after: dt.datetime, until: dt.datetime) -> list[QuerySet]:
+    """The queries for the patients whose first reminder may fall in (after, until], as
+    (patient id, zone, wall time) rows: those on the profile's clock and those on home
+    time. Each narrows the patients down by zone and wall time with an index."""
+    queries = []
+    for patients, zone_field in [
+        (reminder_recipients().exclude(_ON_HOME_CLOCK), "profile__time_zone"),
+        (reminder_recipients().filter(_ON_HOME_CLOCK), "reminder_settings__home_time_zone"),
+    ]:
+        clock = _clock_filter(zone_field, after, until)
+        if clock is not None:
+            queries.append(patients.filter(clock).values_list("pk", "reminder_zone", "reminder_at"))
+    return queries
+
+
 def firsts_due(after: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.date, dt.datetime]]:
     """(patient id, local date, due instant) for every first reminder due in (after, until].
 
-    Patients share few (zone, time) pairs, so the wall-clock arithmetic runs once per pair
-    and the database picks out the patients.
+    The database finds the candidates; the exact wall-clock arithmetic then runs once per
+    (zone, time) pair they share.
     """
-    recipients = reminder_recipients()
     hits = {}
-    for zone_name, at in recipients.values_list("reminder_zone", "reminder_at").distinct():
-        zone = _zone(zone_name)
-        if zone is not None and (found := list(due.due_between(at, zone, after, until))):
-            hits[(zone_name, at)] = found
-    if not hits:
-        return []
-    matching = reduce(or_, (Q(reminder_zone=z, reminder_at=t) for z, t in hits))
-    rows = recipients.filter(matching).values_list("pk", "reminder_zone", "reminder_at")
-    return [(pk, day, instant) for pk, z, t in rows for day, instant in hits[(z, t)]]
+    found = []
+    for candidates in first_reminder_candidates(after, until):
+        for pk, zone_name, at in candidates:
+            if (zone_name, at) not in hits:
+                zone = _zone(zone_name)
+                hits[(zone_name, at)] = (
+                    [] if zone is None else list(due.due_between(at, zone, after, until))
+                )
+            found += [(pk, day, instant) for day, instant in hits[(zone_name, at)]]
+    return found
 
 
-def nudges_due(after: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.date, dt.datetime]]:
-    """Second reminders: 90 minutes after a first one that was sent, unless switched off."""
-    sent = (
+def nudge_candidates(after: dt.datetime, until: dt.datetime) -> QuerySet:
+    """First reminders sent 90 minutes before (after, until], unless nudges are switched
+    off, as (patient id, local date, sent at) rows."""
+    return (
         Reminder.objects.filter(
             kind=Reminder.Kind.FIRST,
             status=Reminder.Status.SENT,
@@ -101,58 +168,87 @@ def nudges_due(after: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.dat
             sent_at__lte=until - due.NUDGE_AFTER,
         )
         .exclude(patient__reminder_settings__nudge_enabled=False)
+        .order_by()
         .values_list("patient_id", "local_date", "sent_at")
     )
-    return [(pk, day, sent_at + due.NUDGE_AFTER) for pk, day, sent_at in sent]
 
 
-def doses_still_due(pairs: Collection[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Decimal]:
+def nudges_due(after: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.date, dt.datetime]]:
+    """Second reminders: 90 minutes after a first one that was sent, unless switched off."""
+    return [
+        (pk, day, sent_at + due.NUDGE_AFTER) for pk, day, sent_at in nudge_candidates(after, until)
+    ]
+
+
+def doses_still_due(
+    pairs: Collection[tuple[int, dt.date]], *, recipients_checked: bool = False
+) -> dict[tuple[int, dt.date], Decimal]:
     """Of (patient id, local date) pairs, those that still need a reminder, with the dose.
 
-    Not if reminders are off, the account is not verified, the dose is logged (taken or
+    Not if reminders are off, the account is not verified (skipped when the pairs come from
+    `firsts_due`, which asked already: `recipients_checked`), the dose is logged (taken or
     skipped), or the plan has no dose that day (not started, paused or stopped).
     """
     ids = sorted({pk for pk, _ in pairs})
     dates = {day for _, day in pairs}
-    eligible, logged, plans = set(), set(), {}
+    eligible, logged, plans = set(ids) if recipients_checked else set(), set(), {}
     for chunk in _chunks(ids):
-        eligible.update(reminder_recipients().filter(pk__in=chunk).values_list("pk", flat=True))
+        if not recipients_checked:
+            eligible.update(reminder_recipients().filter(pk__in=chunk).values_list("pk", flat=True))
         logged.update(
             DoseLog.objects.filter(patient_id__in=chunk, date__in=dates).values_list(
                 "patient_id", "date"
             )
         )
         # The newest plan is the current one (titration.selectors.current_plan).
-        for plan in Plan.objects.filter(patient_id__in=chunk).order_by(
-            "patient_id", "-created_at", "-id"
+        for row in (
+            Plan.objects.filter(patient_id__in=chunk)
+            .order_by("patient_id", "-created_at", "-id")
+            .values_list("patient_id", "pk", *_PLAN_FIELDS)
         ):
-            plans.setdefault(plan.patient_id, plan)
-    events = _plan_events([plan.pk for plan in plans.values()])
-    result = {}
-    specs = {}
+            plans.setdefault(row[0], row[1:])
+    events = _plan_events([plan[0] for plan in plans.values()])
+    # Patients on the same plan (same protocol, start and events) get the same dose: the
+    # schedule is worked out once per plan shape and day, not once per patient.
+    specs, doses, result = {}, {}, {}
     for pk, day in pairs:
         if pk not in eligible or (pk, day) in logged or pk not in plans:
             continue
-        if pk not in specs:
-            plan = plans[pk]
-            specs[pk] = plan.spec(events=events.get(plan.pk, []))
-        dose = engine.dose_on(specs[pk], day)
+        plan_pk, *fields = plans[pk]
+        shape = (*(repr(value) for value in fields), events.get(plan_pk, ()))
+        if (shape, day) not in doses:
+            if shape not in specs:
+                plan = Plan(**dict(zip(_PLAN_FIELDS, fields, strict=True)))
+                specs[shape] = plan.spec(
+                    events=[
+                        PlanEvent(**dict(zip(_EVENT_FIELDS, e, strict=True))) for e in shape[-1]
+                    ]
+                )
+            doses[(shape, day)] = engine.dose_on(specs[shape], day)
+        dose = doses[(shape, day)]
         if dose.is_due:
             result[(pk, day)] = dose.dose_mg
     return result
 
 
-def _plan_events(plan_ids: list[int]) -> dict[int, list[PlanEvent]]:
-    """Each plan's events in the plan's own order, in a query per chunk: at the evening
-    peak this is tens of thousands of plans, and `prefetch_related` spends more time
-    matching them up than the database spends finding them."""
+_PLAN_FIELDS = ("protocol", "target_mg", "start_date", "custom_steps")
+_EVENT_FIELDS = ("kind", "effective_date", "days")
+
+
+def _plan_events(plan_ids: list[int]) -> dict[int, tuple[tuple, ...]]:
+    """Each plan's schedule-changing events as plain values in the plan's own order, in a
+    query per chunk: at the evening peak this is tens of thousands of plans, and
+    `prefetch_related` spends more time matching them up than the database spends finding
+    them."""
     events = {}
     for chunk in _chunks(plan_ids):
-        for event in PlanEvent.objects.filter(plan_id__in=chunk).only(
-            "plan_id", "kind", "effective_date", "days"
+        for plan_id, *values in (
+            PlanEvent.objects.filter(plan_id__in=chunk, kind__in=ENGINE_EVENT_KINDS)
+            .order_by("plan_id", *PlanEvent._meta.ordering)
+            .values_list("plan_id", *_EVENT_FIELDS)
         ):
-            events.setdefault(event.plan_id, []).append(event)
-    return events
+            events.setdefault(plan_id, []).append(tuple(values))
+    return {plan_id: tuple(plan_events) for plan_id, plan_events in events.items()}
 
 
 def last_reminder(patient) -> Reminder | None:

@@ -3,6 +3,7 @@ and what the patient does from an email link or the settings page."""
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import queue
 import smtplib
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 # After a long outage the tick looks back this far, so every reminder that fell due is
 # recorded (sent if within the catch-up window, missed-send if not) rather than forgotten.
 LOOKBACK = dt.timedelta(hours=24)
+# New rows committed and enqueued together (10 batches of 500): the first workers start
+# sending while the tick creates the rest of a peak minute.
+TICK_CHUNK = 5000
 
 
 def _now():
@@ -55,33 +59,48 @@ def reminders_tick(*, now: dt.datetime | None = None) -> TickResult:
 
     Creates the rows that fell due since the last tick, gives up on rows too late to send,
     takes back rows whose worker vanished, and enqueues every pending row that is due and
-    not already in someone's hands. Ids are published only after the rows are committed.
+    not already in someone's hands. Ids are published only after their rows are committed.
+
+    New rows are committed and enqueued a chunk at a time, so workers send a peak minute's
+    first reminders while the tick is still creating the rest. The window is marked done
+    only after its last chunk: a tick that dies halfway leaves the mark where it was and the
+    next tick does the window again. That inserts only the rows still missing (the unique
+    constraint), and a row is enqueued only by the tick that inserted it (or, once its lease
+    has run out, by the sweep below), so nobody gets a reminder twice.
     """
     now = now or _now()
     result = TickResult()
-    with transaction.atomic():
-        start = SweepMark.window_claim(now, longest=LOOKBACK)
-        created_and_leased = []
+    publish = _Publisher()
+    with SweepMark.window_claim(now, longest=LOOKBACK) as start:
         if start is not None:
-            for candidates, kind in [
-                (selectors.firsts_due(start, now), Reminder.Kind.FIRST),
-                (selectors.nudges_due(start, now), Reminder.Kind.NUDGE),
+            for kind, candidates, recipients_checked in [
+                (Reminder.Kind.FIRST, selectors.firsts_due(start, now), True),
+                (Reminder.Kind.NUDGE, selectors.nudges_due(start, now), False),
             ]:
-                rows = _rows_for(candidates, kind, now)
-                created_and_leased += Reminder.objects.insert_missing(
-                    rows, lease_until=now + _lease()
-                )
-                result.created += len(rows)
+                for chunk in selectors._chunks(candidates, TICK_CHUNK):
+                    with transaction.atomic():
+                        rows = _rows_for(chunk, kind, now, recipients_checked=recipients_checked)
+                        ids = Reminder.objects.insert_missing(rows, lease_until=now + _lease())
+                        transaction.on_commit(functools.partial(publish, ids))
+                    result.created += len(rows)
+                    result.enqueued += ids
+            SweepMark.window_done(now)
+    with transaction.atomic():
         result.missed = _overdue_give_up(now)
         result.released = _vanished_workers_release(now)
-        result.enqueued = created_and_leased + _due_rows_lease(now)
-        ids = result.enqueued
-        transaction.on_commit(lambda: reminders_enqueue(reminder_ids=ids))
+        # With the broker down, the rows stay unleased for the next tick.
+        ids = [] if publish.broker_down else _due_rows_lease(now)
+        transaction.on_commit(functools.partial(publish, ids))
+    result.enqueued += ids
     return result
 
 
-def _rows_for(candidates, kind: str, now: dt.datetime) -> list[Reminder]:
-    doses = selectors.doses_still_due([(pk, day) for pk, day, _ in candidates])
+def _rows_for(
+    candidates, kind: str, now: dt.datetime, *, recipients_checked: bool
+) -> list[Reminder]:
+    doses = selectors.doses_still_due(
+        [(pk, day) for pk, day, _ in candidates], recipients_checked=recipients_checked
+    )
     rows = []
     for pk, day, due_at in candidates:
         if (pk, day) not in doses:
@@ -137,11 +156,26 @@ def _due_rows_lease(now: dt.datetime) -> list[int]:
     return ids
 
 
-def reminders_enqueue(*, reminder_ids: list[int]) -> None:
+class _Publisher:
+    """Publishes the ids of each chunk the tick commits. After one broker failure the rest
+    of the tick's rows only lose their lease, for the next tick to try, instead of every
+    chunk waiting out the broker's timeout again."""
+
+    def __init__(self):
+        self.broker_down = False
+
+    def __call__(self, reminder_ids: list[int]) -> None:
+        if self.broker_down:
+            _leases_drop(reminder_ids)
+        else:
+            self.broker_down = not reminders_enqueue(reminder_ids=reminder_ids)
+
+
+def reminders_enqueue(*, reminder_ids: list[int]) -> bool:
     """Publish ids in batches. If the broker is down the rows lose their lease so the next
-    tick tries again; the web app never waits on Redis."""
+    tick tries again (returns False); the web app never waits on Redis."""
     if not reminder_ids:
-        return
+        return True
     size = settings.REMINDER_BATCH_SIZE
     batches = [reminder_ids[i : i + size] for i in range(0, len(reminder_ids), size)]
     try:
@@ -152,8 +186,14 @@ def reminders_enqueue(*, reminder_ids: list[int]) -> None:
             type(exc).__name__,
             len(reminder_ids),
         )
-        for chunk in selectors._chunks(reminder_ids):
-            Reminder.objects.pending().filter(pk__in=chunk).update(lease_until=None)
+        _leases_drop(reminder_ids)
+        return False
+    return True
+
+
+def _leases_drop(reminder_ids: list[int]) -> None:
+    for chunk in selectors._chunks(reminder_ids):
+        Reminder.objects.pending().filter(pk__in=chunk).update(lease_until=None)
 
 
 @dataclass(frozen=True)
@@ -249,7 +289,9 @@ def reminders_send(*, reminder_ids: list[int], now: dt.datetime | None = None) -
         return None
     batch = _Batch(token, now)
     reminders = list(
-        Reminder.objects.filter(lease_token=token).select_related("patient__profile").order_by("id")
+        Reminder.objects.filter(pk__in=reminder_ids, lease_token=token)  # pk: the index
+        .select_related("patient__profile")
+        .order_by("id")
     )
     doses = selectors.doses_still_due([(r.patient_id, r.local_date) for r in reminders])
     composer = emails.Composer()
@@ -291,11 +333,12 @@ def _outbox_send(batch: _Batch, composer: emails.Composer, outbox) -> None:
     overlap = connection.vendor == "postgresql" and not connection.in_atomic_block
     writer = _SentWriter(batch) if overlap and smtp is not None else None
     settle = writer.wait if writer else lambda: None
+    mail_from = smtplib.quoteaddr(composer.envelope_from)
     try:
         for position, (reminder, message) in enumerate(outbox):
             try:
                 if smtp is not None and message.raw is not None:
-                    _sendmail(smtp, composer.envelope_from, message.to, message.raw, settle)
+                    _sendmail(smtp, mail_from, message.to, message.raw, settle)
                 else:
                     settle()
                     mailer.send_messages([message.as_email_message()])
@@ -327,16 +370,20 @@ def _outbox_send(batch: _Batch, composer: emails.Composer, outbox) -> None:
             mailer.close()
 
 
-def _sendmail(smtp: smtplib.SMTP, sender: str, to: str, raw: bytes, before_data) -> None:
+def _sendmail(smtp: smtplib.SMTP, mail_from: str, to: str, raw: bytes, before_data) -> None:
     """smtplib's `sendmail` for one recipient, in its three steps, so that `before_data`
     runs (and may wait) after MAIL FROM and RCPT TO but before the message itself goes.
-    Raises what `sendmail` raises."""
+    `mail_from` is already quoted and `to` is a plain address (the composer writes raw
+    bytes only for one), so neither is parsed again per message as smtplib's `mail()` and
+    `rcpt()` would. Raises what `sendmail` raises."""
     smtp.ehlo_or_helo_if_needed()
-    code, reply = smtp.mail(sender)
+    smtp.putcmd("mail", f"FROM:{mail_from}")
+    code, reply = smtp.getreply()
     if code != 250:
         _smtp_reset(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    code, reply = smtp.rcpt(to)
+        raise smtplib.SMTPSenderRefused(code, reply, mail_from)
+    smtp.putcmd("rcpt", f"TO:<{to}>")
+    code, reply = smtp.getreply()
     if code not in (250, 251):
         _smtp_reset(smtp, code)
         raise smtplib.SMTPRecipientsRefused({to: (code, reply)})

@@ -1,11 +1,16 @@
 """Reminder throughput at the evening peak: `.venv/bin/python -m bench.reminders`.
 
-N patients (default 100,000) spread over time zones, all due in one minute. Measures:
-  1. the tick: creating the rows and enqueueing their ids (one call, as beat makes it);
+N patients (default 100,000) spread over time zones, all due in one minute, among a
+population of P patients (default N; `--population 1000000`) whose other members are due at
+other minutes of the day. Measures:
+  1. the tick: creating the rows and enqueueing their ids (one call, as beat makes it; it
+     commits and enqueues as it goes, so sending starts before it ends);
   2. sending: from the tick until every message reached a local aiosmtpd sink, through our
-     own redis-server and a real `celery worker` (prefork, 2 processes);
+     own redis-server and a real `celery worker` (prefork, the production concurrency
+     unless --concurrency);
   3. the floor: raw smtplib sending the same kind of pre-rendered messages over one
-     connection to the same sink, in this run.
+     connection to the same sink, in this run;
+  4. the plans (EXPLAIN ANALYZE, BUFFERS) of the queries that find the due patients.
 Uses its own PostgreSQL database (ldn_tracker_bench, dropped and re-created), its own Redis
 and SMTP ports; nothing shared is touched.
 """
@@ -43,8 +48,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def sink_main(port, counter, ready):
-    """An aiosmtpd server in its own process that counts what it accepts."""
+def sink_main(port, counter, first_at, ready):
+    """An aiosmtpd server in its own process that counts what it accepts and notes when the
+    first message came (time.monotonic, the same clock in every process)."""
     import asyncio
 
     from aiosmtpd.smtp import SMTP
@@ -52,6 +58,8 @@ def sink_main(port, counter, ready):
     class Count:
         async def handle_DATA(self, server, session, envelope):
             with counter.get_lock():
+                if counter.value == 0:
+                    first_at.value = time.monotonic()
                 counter.value += 1
             return "250 OK"
 
@@ -74,23 +82,21 @@ def wait(condition, seconds, interval=0.1):
     return False
 
 
-def wait_with_progress(count, target, stall_seconds=60, interval=0.05):
-    """Wait until count() reaches target: (first arrival, last arrival) in perf_counter
-    time, or None when it stops moving for a while."""
-    first = None
-    last, last_change = count(), time.perf_counter()
+def wait_for_count(count, target, stall_seconds=60, interval=0.05):
+    """Wait until count() reaches target: the time of the last arrival (time.monotonic), or
+    None when it stops moving for a while."""
+    last, last_change = count(), time.monotonic()
     while last < target:
         time.sleep(interval)
-        now, current = time.perf_counter(), count()
+        now, current = time.monotonic(), count()
         if current != last:
             last, last_change = current, now
-            first = first or now
         elif now - last_change > stall_seconds:
             return None
-    return first or last_change, last_change
+    return last_change
 
 
-def print_table(rows, floor, patients, sent_rows, loads, args):
+def print_table(rows, floor, patients, sent_rows, loads, cpu, args):
     """Phase, count, seconds, rate; the send rate against the floor and the targets."""
     peak = rows[-2][2]
     rate = rows[-2][1] / peak
@@ -112,7 +118,8 @@ def print_table(rows, floor, patients, sent_rows, loads, args):
           f"{'yes' if projected <= 120 else 'no'}")  # fmt: skip
     print(f"{'load average before / after send':<36} {loads[0]:.2f} / {loads[1]:.2f} "
           f"({os.cpu_count()} cores; concurrency {args.concurrency}, "
-          f"batch {args.batch_size})")  # fmt: skip
+          f"batch {args.batch_size}, population {args.population})")  # fmt: skip
+    print(f"{'CPU s in the window':<36} " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
 
 
 def create_database():
@@ -123,63 +130,116 @@ def create_database():
         conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
-def patients_create(count, peak):
-    """Bulk rows: verified patients with a clear safety screen and a standard plan, each
-    with a reminder at `peak`'s wall time in their zone."""
+def patients_create(population, due, peak):
+    """Verified patients with a clear safety screen and a standard plan started ten days
+    ago, in one INSERT ... SELECT FROM generate_series per table (a million in about a
+    minute; bulk_create took 35-50 s for 100,000). Patients 0 .. due-1 have their reminder
+    at `peak`'s wall time in their zone, the others at another minute of the day, spread
+    evenly; one in a hundred is on home time."""
     import zoneinfo
 
-    from allauth.account.models import EmailAddress
+    from django.db import connection
 
     from accounts.models import PatientProfile, User
-    from titration.models import Plan, PlanEvent, SafetyScreening
 
-    users = User.objects.bulk_create(
-        [
-            User(email=f"p{n}@bench.example.org", first_name=f"P{n}", password="!")
-            for n in range(count)
-        ],
-        batch_size=5000,
-    )
-    EmailAddress.objects.bulk_create(
-        [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users],
-        batch_size=5000,
-    )
-    profiles = []
-    for n, user in enumerate(users):
-        zone = ZONES[n % len(ZONES)]
-        wall = peak.astimezone(zoneinfo.ZoneInfo(zone))
-        profiles.append(
-            PatientProfile(
-                user=user,
-                time_zone=zone,
-                dose_time="bedtime",
-                reminder_time=dt.time(wall.hour, wall.minute),
-                formulation="liquid" if n % 3 == 0 else "capsule",
-                concentration_mg_per_ml=1 if n % 3 == 0 else None,
-            )
-        )
-    PatientProfile.objects.bulk_create(profiles, batch_size=5000)
-    SafetyScreening.objects.bulk_create(
-        [
-            SafetyScreening(
-                patient=u,
-                opioid_use=False,
-                alcohol=False,
-                liver_medications=False,
-                liver_disease=False,
-            )
-            for u in users
-        ],
-        batch_size=5000,
-    )
+    walls = [peak.astimezone(zoneinfo.ZoneInfo(zone)).time() for zone in ZONES]
     start = (peak - dt.timedelta(days=10)).date()
-    plans = Plan.objects.bulk_create(
-        [Plan(patient=u, start_date=start) for u in users], batch_size=5000
-    )
-    PlanEvent.objects.bulk_create(
-        [PlanEvent(plan=p, kind="start", effective_date=start, actor=p.patient) for p in plans],
-        batch_size=5000,
-    )
+    params = {
+        "population": population,
+        "due": due,
+        "zones": ZONES,
+        "walls": walls,
+        "start": start,
+        "role": User.Role.PATIENT,
+        "bedtime": PatientProfile.DoseTime.BEDTIME,
+    }
+    zone = "(%(zones)s::varchar[])[n %% 25 + 1]"
+    statements = [
+        "INSERT INTO accounts_user (id, password, is_superuser, email, first_name, role, "
+        "is_staff, is_active, date_joined) SELECT n + 1, '!', false, "
+        "'p' || n || '@bench.example.org', 'P' || n, %(role)s, false, true, now() "
+        "FROM generate_series(0, %(population)s - 1) n",
+        'INSERT INTO account_emailaddress (id, email, verified, "primary", user_id) '
+        "SELECT n + 1, 'p' || n || '@bench.example.org', true, true, n + 1 "
+        "FROM generate_series(0, %(population)s - 1) n",
+        "INSERT INTO accounts_patientprofile (id, user_id, time_zone, dose_time, reminder_time, "
+        "reminders_enabled, formulation, concentration_mg_per_ml, onboarded_at, created_at, "
+        f"updated_at) SELECT n + 1, n + 1, {zone}, %(bedtime)s, "
+        "(%(walls)s::time[])[n %% 25 + 1] + CASE WHEN n < %(due)s THEN interval '0' "
+        "ELSE make_interval(mins => 1 + n %% 1439) END, true, "
+        "CASE WHEN n %% 3 = 0 THEN 'liquid' ELSE 'capsule' END, "
+        "CASE WHEN n %% 3 = 0 THEN 1 END, now(), now(), now() "
+        "FROM generate_series(0, %(population)s - 1) n",
+        "INSERT INTO titration_safetyscreening (id, patient_id, opioid_use, alcohol, "
+        "liver_medications, liver_disease, created_at) "
+        "SELECT n + 1, n + 1, false, false, false, false, now() "
+        "FROM generate_series(0, %(population)s - 1) n",
+        "INSERT INTO titration_plan (id, patient_id, protocol, target_mg, start_date, "
+        "custom_steps, created_at) SELECT n + 1, n + 1, 'standard', 4.5, %(start)s, '[]', now() "
+        "FROM generate_series(0, %(population)s - 1) n",
+        "INSERT INTO titration_planevent (id, plan_id, kind, effective_date, days, reason, "
+        "automatic, actor_id, created_at) "
+        "SELECT n + 1, n + 1, 'start', %(start)s, NULL, '', false, n + 1, now() "
+        "FROM generate_series(0, %(population)s - 1) n",
+        # One in a hundred stays on home time (at home now), so both due queries have work.
+        "INSERT INTO reminders_remindersettings (id, patient_id, travel, home_time_zone, "
+        f"nudge_enabled, updated_at) SELECT n / 100 + 1, n + 1, 'home', {zone}, true, now() "
+        "FROM generate_series(0, %(population)s - 1, 100) n",
+    ]
+    tables = ["accounts_user", "account_emailaddress", "accounts_patientprofile",
+              "titration_safetyscreening", "titration_plan", "titration_planevent",
+              "reminders_remindersettings"]  # fmt: skip
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, params)
+        for table in tables:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        cursor.execute("VACUUM ANALYZE")  # fresh bulk-loaded tables; autovacuum would do it
+
+
+def due_query_plans(after, until):
+    """EXPLAIN (ANALYZE, BUFFERS) of the queries that find the patients due in (after,
+    until], with the zone lists shortened."""
+    import re
+
+    from reminders.selectors import first_reminder_candidates, nudge_candidates
+
+    labels = ["first reminders, profile's clock", "first reminders, home time", "nudges"]
+    queries = [*first_reminder_candidates(after, until), nudge_candidates(after, until)]
+    for label, query in zip(labels, queries, strict=True):
+        plan = query.explain(analyze=True, buffers=True)
+        plan = re.sub(r"ANY \('\{[^}]*\}'::text\[\]\)", "ANY (<zones>)", plan)
+        # One line per condition: the OR of 40 zone groups reads as one very long line.
+        plan = re.sub(r"(.{200}).+", r"\1 ...", plan)
+        print(f"\n-- {label}\n{plan}")
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds used so far by these processes (and their waited-for
+    children), from /proc."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def group_pids(pgid):
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def floor_rate(port, sample):
@@ -209,8 +269,6 @@ def profile_tick_and_send(peak, batch_size, send_limit, top=25):
     import cProfile
     import pstats
 
-    from django.utils import timezone
-
     from reminders.services import reminders_send, reminders_tick
 
     def profiled(label, function):
@@ -226,7 +284,7 @@ def profile_tick_and_send(peak, batch_size, send_limit, top=25):
         return result, seconds
 
     # The tick's enqueue goes to our idle Redis; nothing consumes it.
-    result, _ = profiled("tick", lambda: reminders_tick(now=max(peak, timezone.now())))
+    result, _ = profiled("tick", lambda: reminders_tick(now=peak))
     ids = result.enqueued[:send_limit]
 
     def send_all():
@@ -240,9 +298,14 @@ def profile_tick_and_send(peak, batch_size, send_limit, top=25):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--patients", type=int, default=100_000, help="due in the peak minute")
+    parser.add_argument(
+        "--population", type=int, help="patients in the database (default: --patients)"
+    )
     parser.add_argument("--floor-sample", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--concurrency", type=int, help="worker processes (default: the production setting)"
+    )
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument(
         "--profile",
@@ -251,6 +314,7 @@ def main():
     )
     parser.add_argument("--profile-send-limit", type=int, default=5000)
     args = parser.parse_args()
+    args.population = max(args.population or args.patients, args.patients)
     if not shutil.which("redis-server"):
         sys.exit("redis-server is needed")
 
@@ -272,18 +336,22 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.utils import timezone
 
     from reminders.models import Reminder, SweepMark
     from reminders.services import reminders_tick
 
+    args.concurrency = args.concurrency or settings.CELERY_WORKER_CONCURRENCY
     call_command("migrate", verbosity=0)
 
     processes = []
-    counter, ready = multiprocessing.Value("l", 0), multiprocessing.Event()
-    sink = multiprocessing.Process(target=sink_main, args=(smtp_port, counter, ready), daemon=True)
+    counter, first_at = multiprocessing.Value("l", 0), multiprocessing.Value("d", 0.0)
+    ready = multiprocessing.Event()
+    sink = multiprocessing.Process(
+        target=sink_main, args=(smtp_port, counter, first_at, ready), daemon=True
+    )
     sink.start()
     ready.wait(10)
     redis = subprocess.Popen(
@@ -293,16 +361,15 @@ def main():
     )  # fmt: skip
     processes.append(redis)
     try:
-        peak = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-        started = time.perf_counter()
-        patients_create(args.patients, peak)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # fresh bulk-loaded tables; autovacuum would do it
-        rows = [("seed (bulk_create)", args.patients, time.perf_counter() - started)]
-        print(f"patients created: {args.patients} in {rows[0][2]:.1f} s")
-        SweepMark.objects.update_or_create(
-            pk=1, defaults={"covered_until": peak - dt.timedelta(minutes=1)}
-        )
+        # The tick runs as beat runs it at the end of the peak minute, whatever the time now:
+        # a later `now` would widen the window to the next minutes' patients.
+        peak = timezone.now().replace(second=0, microsecond=0)
+        started = time.monotonic()
+        patients_create(args.population, args.patients, peak)
+        rows = [("seed (SQL)", args.population, time.monotonic() - started)]
+        print(f"patients created: {args.population} ({args.patients} due) in {rows[0][2]:.1f} s")
+        window_start = peak - dt.timedelta(minutes=1)
+        SweepMark.objects.update_or_create(pk=1, defaults={"covered_until": window_start})
         if args.profile:
             profile_tick_and_send(peak, args.batch_size, args.profile_send_limit)
             return
@@ -318,23 +385,38 @@ def main():
         time.sleep(5)
 
         load_before = os.getloadavg()[0]
-        tick_started = time.perf_counter()
-        result = reminders_tick(now=max(peak, timezone.now()))
-        tick_seconds = time.perf_counter() - tick_started
+        now = peak
+        postgres = group_pids_named("postgres")
+        cpu_before = {
+            "worker": cpu_seconds(group_pids(worker.pid)),
+            "sink": cpu_seconds([sink.pid]),
+            "postgres (machine-wide)": cpu_seconds(postgres),
+        }
+        tick_cpu = time.process_time()
+        tick_started = time.monotonic()
+        result = reminders_tick(now=now)
+        tick_seconds = time.monotonic() - tick_started
+        tick_cpu = time.process_time() - tick_cpu
         rows.append(("tick (create rows + enqueue)", len(result.enqueued), tick_seconds))
         print(f"tick: {result.created} rows created, {len(result.enqueued)} enqueued")
-        arrivals = wait_with_progress(lambda: counter.value, args.patients)
-        if arrivals is None:
+        last_arrival = wait_for_count(lambda: counter.value, args.patients)
+        if last_arrival is None:
             print(f"only {counter.value} messages arrived; see {workdir / 'worker.log'}")
-            arrivals = (tick_started, time.perf_counter())
-        first_arrival, last_arrival = arrivals
-        send_seconds = last_arrival - tick_started
+            last_arrival = time.monotonic()
+        cpu = {
+            "tick": tick_cpu,
+            "worker": cpu_seconds(group_pids(worker.pid)) - cpu_before["worker"],
+            "sink": cpu_seconds([sink.pid]) - cpu_before["sink"],
+            "postgres (machine-wide)": cpu_seconds(postgres)
+            - cpu_before["postgres (machine-wide)"],
+        }
         load_after = os.getloadavg()[0]
         wait(lambda: Reminder.objects.filter(status="sent").count() >= args.patients, 60, 1)
         sent_rows = Reminder.objects.filter(status="sent").count()
         delivered = counter.value
-        rows.append(("send: first to last message", delivered, last_arrival - first_arrival))
-        rows.append(("peak window: tick to last message", delivered, send_seconds))
+        rows.append(("send: first to last message", delivered, last_arrival - first_at.value))
+        rows.append(("peak window: tick to last message", delivered, last_arrival - tick_started))
+        print(f"first message {first_at.value - tick_started:.1f} s after the tick started")
 
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(60)
@@ -343,7 +425,10 @@ def main():
             counter.value = 0
         floor = floor_rate(smtp_port, sample)
         rows.append(("floor: raw smtplib, one connection", sample, sample / floor))
-        print_table(rows, floor, args.patients, sent_rows, (load_before, load_after), args)
+        print_table(rows, floor, args.patients, sent_rows, (load_before, load_after), cpu, args)
+        print(f"\nQueries that find the patients due in ({window_start:%H:%M}, {now:%H:%M:%S}] "
+              f"UTC, {args.population} patients in the database:")  # fmt: skip
+        due_query_plans(window_start, now)
     finally:
         for process in reversed(processes):
             if process.poll() is None:
@@ -353,6 +438,18 @@ def main():
                     os.killpg(process.pid, signal.SIGTERM)
                 process.wait(30)
         sink.terminate()
+
+
+def group_pids_named(name):
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 if __name__ == "__main__":

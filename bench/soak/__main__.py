@@ -197,7 +197,7 @@ def main(argv=None):
             Path(logs) / "smtp.log",
         )
         worker = common.start(
-            [celery, "-A", "ldn_tracker", "worker", "--loglevel", "WARNING", "--concurrency", "2"],
+            [celery, "-A", "ldn_tracker", "worker", "--loglevel", "WARNING"],
             env,
             Path(logs) / "worker.log",
         )

@@ -4,11 +4,12 @@ import datetime as dt
 import zoneinfo
 from itertools import pairwise
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts.models import available_time_zones
-from reminders.due import due_at, due_between, wall_time_exists
+from reminders.due import due_at, due_between, wall_ranges, wall_time_exists
 
 UTC = dt.UTC
 ZONES = sorted(available_time_zones())
@@ -119,3 +120,63 @@ def test_ticks_that_share_their_edges_see_each_night_exactly_once(zone, day, at,
     assert nights == sorted(nights)
     assert len(nights) in (3, 4, 5)
     assert all(edges[0] < instant <= edges[-1] for _, instant in seen)
+
+
+def within(at, ranges):
+    return ranges is None or any(first <= at <= last for first, last in ranges)
+
+
+@PROPERTY
+@given(
+    zone=zones,
+    day=days,
+    at=times,
+    before=st.integers(min_value=0, max_value=179),
+    length=st.integers(min_value=1, max_value=180),
+)
+def test_the_wall_ranges_hold_every_time_due_in_the_window(zone, day, at, before, length):
+    # A window (after, until] of `length` minutes holding this night's due instant.
+    instant = due_at(day, at, zone)
+    after = instant - dt.timedelta(minutes=min(before, length - 1)) - dt.timedelta(seconds=30)
+    until = after + dt.timedelta(minutes=length)
+
+    assert within(at, wall_ranges(zone, after, until))
+
+
+@pytest.mark.parametrize(
+    ("zone", "tick", "at"),
+    [
+        # New York, 8 March 2026: 02:30 does not exist, its reminder goes at 03:00 EDT.
+        ("America/New_York", dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC), dt.time(2, 30)),
+        # New York, 1 November 2026: 01:59 EDT, the last minute before the clocks go back.
+        ("America/New_York", dt.datetime(2026, 11, 1, 5, 59, tzinfo=UTC), dt.time(1, 59)),
+        # Lord Howe changes by 30 minutes.
+        ("Australia/Lord_Howe", dt.datetime(2026, 10, 3, 15, 30, tzinfo=UTC), dt.time(2, 15)),
+    ],
+)
+def test_the_wall_ranges_hold_the_times_a_clock_change_makes_due(zone, tick, at):
+    zone = zoneinfo.ZoneInfo(zone)
+    after = tick - dt.timedelta(minutes=1)
+    assert [day for day, _ in due_between(at, zone, after, tick)]  # due in this window
+
+    assert within(at, wall_ranges(zone, after, tick))
+
+
+def test_a_minute_without_a_clock_change_is_one_minute_of_wall_time():
+    london = zoneinfo.ZoneInfo("Europe/London")
+    tick = dt.datetime(2026, 1, 15, 21, 30, 0, 200_000, tzinfo=UTC)
+
+    assert wall_ranges(london, tick - dt.timedelta(minutes=1), tick) == [
+        (dt.time(21, 29, 0, 200_000), dt.time(21, 30, 0, 200_000))
+    ]
+
+
+def test_a_window_across_midnight_is_two_ranges_and_a_long_one_is_any_time():
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    tick = dt.datetime(2026, 1, 15, 15, 0, 30, tzinfo=UTC)  # 00:00:30 in Tokyo
+
+    assert wall_ranges(tokyo, tick - dt.timedelta(minutes=1), tick) == [
+        (dt.time(23, 59, 30), dt.time.max),
+        (dt.time.min, dt.time(0, 0, 30)),
+    ]
+    assert wall_ranges(tokyo, tick - dt.timedelta(hours=3), tick) is None

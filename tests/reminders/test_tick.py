@@ -2,18 +2,21 @@
 
 import datetime as dt
 
+import psycopg
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
+from reminders import services
 from reminders.models import Reminder, ReminderSettings, SweepMark
 from reminders.services import reminders_tick
 from tests.factories import DoseLogFactory
+from tests.services import require_postgresql
 from titration import services as titration_services
 from titration.models import Plan
 
-from .conftest import patient_due_at
+from .conftest import database_url, patient_due_at
 
 UTC = dt.UTC
 NIGHT = dt.datetime(2026, 1, 15, 21, 30, tzinfo=UTC)  # 21:30 in London
@@ -225,3 +228,121 @@ def test_no_nudge_once_the_dose_is_logged(due_patient):
     reminders_tick(now=NIGHT + dt.timedelta(minutes=91))
 
     assert not Reminder.objects.filter(kind="nudge").exists()
+
+
+# A peak minute is created, committed and enqueued a chunk at a time (PostgreSQL: the
+# insert returns the new rows' ids; elsewhere the tick's final sweep enqueues them) ------
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(services, "TICK_CHUNK", 2)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """The ids each publish carried, in order (the broker is not needed here)."""
+    batches = []
+    monkeypatch.setattr(
+        services,
+        "reminders_enqueue",
+        lambda *, reminder_ids: batches.append(list(reminder_ids)) or True,
+    )
+    return batches
+
+
+def test_a_tick_that_dies_after_its_first_chunk_leaves_the_rest_to_the_next_tick(
+    db, at_night, small_chunks, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    require_postgresql()
+    patients = [patient_due_at(NIGHT) for _ in range(5)]
+    rows_for = services._rows_for
+
+    def killed_during_the_second_chunk(chunk, *args, **kwargs):
+        if Reminder.objects.exists():
+            raise RuntimeError("worker killed")
+        return rows_for(chunk, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_rows_for", killed_during_the_second_chunk)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        reminders_tick(now=NIGHT)
+
+    assert Reminder.objects.count() == 2
+    assert published == [list(Reminder.objects.order_by("pk").values_list("pk", flat=True))]
+    # The window is not marked done, so the next tick does it again.
+    assert SweepMark.objects.get().covered_until == NIGHT - dt.timedelta(minutes=1)
+
+    monkeypatch.setattr(services, "_rows_for", rows_for)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_tick(now=NIGHT + dt.timedelta(minutes=1))
+
+    rows = Reminder.objects.all()
+    assert sorted(row.patient_id for row in rows) == sorted(p.pk for p in patients)
+    every_publish = [pk for batch in published for pk in batch]
+    assert sorted(every_publish) == sorted(row.pk for row in rows)  # each exactly once
+    assert SweepMark.objects.get().covered_until == NIGHT + dt.timedelta(minutes=1)
+
+
+def test_each_chunk_is_published_as_soon_as_it_is_committed(
+    transactional_db, at_night, small_chunks, monkeypatch
+):
+    require_postgresql()
+    for _ in range(5):
+        patient_due_at(NIGHT)
+    committed_when_published = []
+    monkeypatch.setattr(
+        services,
+        "reminders_enqueue",
+        lambda *, reminder_ids: (
+            committed_when_published.append((len(reminder_ids), Reminder.objects.count())) or True
+        ),
+    )
+
+    result = reminders_tick(now=NIGHT)
+
+    assert len(result.enqueued) == 5
+    # Workers get the first two while the tick is still creating the others.
+    assert committed_when_published[:3] == [(2, 2), (2, 4), (1, 5)]
+
+
+def test_a_second_tick_while_another_is_creating_rows_leaves_the_window_to_it(due_patient):
+    require_postgresql()
+    SweepMark.objects.create(pk=1, covered_until=NIGHT - dt.timedelta(minutes=1))
+    with psycopg.connect(database_url(), autocommit=True) as other_tick:
+        other_tick.execute("SELECT pg_advisory_lock(%s)", [SweepMark.WINDOW_LOCK])
+
+        skipped = reminders_tick(now=NIGHT)
+
+        assert (skipped.created, Reminder.objects.count()) == (0, 0)
+        other_tick.execute("SELECT pg_advisory_unlock(%s)", [SweepMark.WINDOW_LOCK])
+
+    reminders_tick(now=NIGHT + dt.timedelta(minutes=1))
+
+    assert Reminder.objects.get().patient == due_patient
+
+
+def test_the_mark_only_moves_forward(db):
+    SweepMark.objects.create(pk=1, covered_until=NIGHT)
+
+    SweepMark.window_done(NIGHT - dt.timedelta(minutes=1))
+
+    assert SweepMark.objects.get().covered_until == NIGHT
+
+
+@pytest.mark.parametrize(
+    ("dose_time", "due"),
+    [("bedtime", dt.time(21, 30)), ("morning", dt.time(8, 0))],
+)
+def test_a_patient_who_chose_no_time_gets_the_default_for_their_dose_time(db, dose_time, due):
+    at = dt.datetime.combine(NIGHT.date(), due, tzinfo=UTC)  # London is on UTC in January
+    with time_machine.travel(at, tick=False):
+        patient = patient_due_at(at, dose_time=dose_time)
+        patient.profile.reminder_time = None
+        patient.profile.save()
+
+        reminders_tick(now=at - dt.timedelta(minutes=1))
+        assert not Reminder.objects.exists()
+
+        reminders_tick(now=at)
+
+    assert Reminder.objects.get().due_at == at
