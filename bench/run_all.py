@@ -40,9 +40,10 @@ def reminders_rows(output):
     """bench.reminders prints prose; every line that states a ratio becomes a row."""
     rows = []
     for line in output.splitlines():
-        match = re.search(r"ratio[^\d]*([\d.]+)", line, re.IGNORECASE)
+        # A whole word: "titration" in a printed query plan is not a ratio.
+        match = re.search(r"\bratio\b[^\d]*([\d.]+)(%?)", line, re.IGNORECASE)
         if match:
-            ratio = float(match.group(1))
+            ratio = float(match.group(1)) / (100 if match.group(2) else 1)
             rows.append(
                 common.Row("reminders", line.strip()[:70], ratio, "x", None, ">= 0.3", ratio >= 0.3)
             )
