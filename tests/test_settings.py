@@ -96,3 +96,24 @@ def test_start_up_stops_with_debug_off_when_a_required_variable_is_missing(produ
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"The environment variable {name} is required" in result.stderr
+
+
+def test_makemigrations_check_runs_in_a_bare_checkout_and_finds_nothing_to_do(production_env):
+    # A developer's shell: none of the settings' variables, not even DEBUG.
+    env = {name: value for name, value in production_env.items() if name not in SETTINGS_VARIABLES}
+    env["ENV_FILE"] = "/dev/null"
+
+    result = manage("makemigrations", "--check", "--dry-run", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_other_commands_in_a_bare_checkout_still_ask_for_the_secret_key(production_env):
+    env = {name: value for name, value in production_env.items() if name not in SETTINGS_VARIABLES}
+    env["ENV_FILE"] = "/dev/null"
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "The environment variable SECRET_KEY is required" in result.stderr
