@@ -74,11 +74,6 @@ class DiaryEntryQuerySet(models.QuerySet):
             condition |= models.Q(**{f"{name}__gte": severity})
         return self.filter(condition)
 
-    def worst_side_effect_by_day(self, patient, since, until) -> dict:
-        """{local date: worst side-effect severity that day}: what titration's tolerance rules
-        read."""
-        return self.side_effects_between(patient, since, until).worst_by_day
-
     def side_effects_between(self, patient, since, until) -> "SideEffectDays":
         """The worst severity per day and the days with sleep side effects, in one query.
 

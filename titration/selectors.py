@@ -96,6 +96,13 @@ def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
     )
 
 
+def plan_state_reused(patient, plan: Plan, today: dt.date, state: PlanState | None) -> PlanState:
+    """`state` if a caller built it for this plan and local date, else a fresh reading."""
+    if state is not None and state.today == today and state.plan.pk == plan.pk:
+        return state
+    return plan_state(patient, plan, today)
+
+
 def plan_state_with_log(state: PlanState, log: DoseLog) -> PlanState:
     """The same plan state after `log` was written, without reading it all again."""
     logs = {**state.logs, log.date: log}
@@ -178,8 +185,7 @@ def tonight(
     local_now = profile.local_now(now)
     today = local_now.date()
     yesterday = today - dt.timedelta(days=1)
-    if state is None or state.today != today or state.plan.pk != plan.pk:
-        state = plan_state(patient, plan, today)
+    state = plan_state_reused(patient, plan, today, state)
     month_ago = today - dt.timedelta(days=27)
     days = engine.schedule(state.spec, until=today, since=min(month_ago, yesterday))
     by_day = {d.day: d for d in days}
@@ -366,8 +372,7 @@ def supply_status(
         Decimal(0),
     )
     today = patient.profile.local_today(now)
-    if state is None or state.today != today or state.plan.pk != plan.pk:
-        state = plan_state(patient, plan, today)
+    state = plan_state_reused(patient, plan, today, state)
     # The plan state holds every dose the patient logged: no second query for the taken ones.
     taken = [
         log.dose_mg

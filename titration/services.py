@@ -123,8 +123,7 @@ def dose_log(
         raise DoseDateNotAllowed(
             "You can log a dose for today or the 2 days before, not other dates."
         )
-    if state is None or state.today != today or state.plan.pk != plan.pk:
-        state = selectors.plan_state(patient, plan, today)
+    state = selectors.plan_state_reused(patient, plan, today, state)
     due = engine.dose_on(state.spec, day)
     if not due.is_due:
         raise NothingDue("No dose is due on that date.")
