@@ -42,13 +42,6 @@ class ReminderSettings(models.Model):
         return f"Reminder settings of {self.patient}"
 
 
-def reminder_zone_name(*, profile_time_zone: str, travel: str, home_time_zone: str) -> str:
-    """On home time the reminder keeps the home clock while the profile follows the traveller."""
-    if travel == ReminderSettings.Travel.HOME and home_time_zone:
-        return home_time_zone
-    return profile_time_zone or "UTC"
-
-
 class ReminderQuerySet(models.QuerySet):
     def insert_missing(self, rows: list["Reminder"], *, lease_until) -> list[int]:
         """Insert the rows that do not exist yet; the unique constraint settles a race with

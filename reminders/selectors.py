@@ -11,10 +11,10 @@ from functools import reduce
 from operator import or_
 
 from allauth.account.models import EmailAddress
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from accounts.models import PatientProfile, User
+from accounts.models import PatientProfile, User, available_time_zones
 from titration import schedule as engine
 from titration.models import ENGINE_EVENT_KINDS, DoseLog, Plan, PlanEvent, SafetyScreening
 
@@ -31,8 +31,15 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[i : i + size]
 
 
+# A reminder on home time keeps the home clock while the profile follows the traveller.
+_ON_HOME_CLOCK = Q(reminder_settings__travel=ReminderSettings.Travel.HOME) & ~Q(
+    reminder_settings__home_time_zone=""
+)
+
+
 def reminder_recipients():
-    """Patients who may get reminders, annotated with the zone and wall time they use."""
+    """Patients who may get reminders, annotated with the wall time they use (their zone is the
+    profile's, or the home zone where `_ON_HOME_CLOCK` holds)."""
     verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
     latest_screen = SafetyScreening.objects.filter(patient=OuterRef("pk")).order_by(
         "-created_at", "-id"
@@ -44,14 +51,6 @@ def reminder_recipients():
         .annotate(opioid_block=Subquery(latest_screen.values("opioid_use")[:1]))
         .exclude(opioid_block=True)
         .annotate(
-            reminder_zone=Case(
-                When(
-                    Q(reminder_settings__travel=ReminderSettings.Travel.HOME)
-                    & ~Q(reminder_settings__home_time_zone=""),
-                    then=F("reminder_settings__home_time_zone"),
-                ),
-                default=F("profile__time_zone"),
-            ),
             reminder_at=Coalesce(
                 "profile__reminder_time",
                 Case(
@@ -74,12 +73,6 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
-# A reminder on home time keeps the home clock while the profile follows the traveller.
-_ON_HOME_CLOCK = Q(reminder_settings__travel=ReminderSettings.Travel.HOME) & ~Q(
-    reminder_settings__home_time_zone=""
-)
-
-
 @functools.cache
 def _known_zones() -> tuple[tuple[str, zoneinfo.ZoneInfo], ...]:
     """(name, zone) for every zone a patient can have, and "" (a blank zone means UTC).
@@ -87,7 +80,7 @@ def _known_zones() -> tuple[tuple[str, zoneinfo.ZoneInfo], ...]:
     tzdata upgrade, which means a restart. A patient with a zone not in it is never due,
     as `_zone` would have skipped them anyway."""
     zones = [("", zoneinfo.ZoneInfo("UTC"))]
-    for name in sorted(zoneinfo.available_timezones()):
+    for name in sorted(available_time_zones()):
         with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
             zones.append((name, zoneinfo.ZoneInfo(name)))
     return tuple(zones)
@@ -134,7 +127,7 @@ def first_reminder_candidates(after: dt.datetime, until: dt.datetime) -> list[Qu
     ]:
         clock = _clock_filter(zone_field, after, until)
         if clock is not None:
-            queries.append(patients.filter(clock).values_list("pk", "reminder_zone", "reminder_at"))
+            queries.append(patients.filter(clock).values_list("pk", zone_field, "reminder_at"))
     return queries
 
 
