@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from ldn_tracker.prepared import Param, Prepared
+
 # 0-10 numeric rating scales (DOMAIN.md, daily diary). Higher is worse for pain, fatigue and
 # fog; higher is better for sleep quality and mood.
 RATINGS = {
@@ -77,8 +79,11 @@ class DiaryEntryQuerySet(models.QuerySet):
     def side_effects_between(self, patient, since, until) -> "SideEffectDays":
         """The worst severity per day and the days with sleep side effects, in one query.
 
-        Side effects are recorded only in the diary; this is the one way to read them."""
-        rows = self.for_patient_between(patient, since, until).values_list("date", *SIDE_EFFECTS)
+        Side effects are recorded only in the diary; this is the one way to read them. Every
+        dose save reads them, so the query is compiled once (ldn_tracker.prepared)."""
+        rows = _SIDE_EFFECT_ROWS.rows(
+            patient=getattr(patient, "pk", patient), since=since, until=until
+        )
         names = list(SIDE_EFFECTS)
         vivid, insomnia = names.index("vivid_dreams") + 1, names.index("insomnia") + 1
         worst, sleep = {}, set()
@@ -184,3 +189,12 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} week {self.week} for {self.patient}"
+
+
+_SIDE_EFFECT_ROWS = Prepared(
+    lambda: DiaryEntry.objects.for_patient_between(
+        Param("patient", models.IntegerField()),
+        Param("since", models.DateField()),
+        Param("until", models.DateField()),
+    ).values_list("date", *SIDE_EFFECTS)
+)

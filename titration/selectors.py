@@ -2,12 +2,15 @@
 
 import calendar
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.db import router
+from django.db.models import IntegerField, OuterRef, Subquery
 from django.utils import timezone
 
+from ldn_tracker.prepared import Param, Prepared
 from symptoms.models import DiaryEntry
 
 from . import adherence as adherence_rules
@@ -19,17 +22,33 @@ from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
 UPCOMING_DAYS = 28
 
 
-def current_plan(patient) -> Plan | None:
-    """The patient's plan, with `opioids_reported`: whether the latest safety screen reports
-    opioid use (read in the same query, since every dose page checks it)."""
+def _current_plan_query():
     latest_screen = SafetyScreening.objects.filter(patient=OuterRef("patient")).order_by(
         *SafetyScreening._meta.ordering
     )
     return (
-        Plan.objects.filter(patient=patient)
+        Plan.objects.filter(patient=Param("patient", IntegerField()))
         .annotate(opioids_reported=Subquery(latest_screen.values("opioid_use")[:1]))
-        .first()
+        .order_by(*Plan._meta.ordering)[:1]
     )
+
+
+# Every patient page and save reads these: compiled once (ldn_tracker.prepared).
+_CURRENT_PLAN = Prepared(_current_plan_query)
+_PLAN_EVENTS = Prepared(lambda: PlanEvent.objects.filter(plan=Param("plan", IntegerField())))
+_DOSE_LOG_FIELDS = tuple(f.attname for f in DoseLog._meta.concrete_fields)
+_DOSE_LOG = Prepared(
+    lambda: DoseLog.objects.filter(patient=Param("patient", IntegerField())).values_list(
+        *_DOSE_LOG_FIELDS
+    )
+)
+
+
+def current_plan(patient) -> Plan | None:
+    """The patient's plan, with `opioids_reported`: whether the latest safety screen reports
+    opioid use (read in the same query, since every dose page checks it)."""
+    plans = _CURRENT_PLAN.instances(patient=getattr(patient, "pk", patient))
+    return plans[0] if plans else None
 
 
 def plan_blocked_by_screening(plan: Plan) -> bool:
@@ -53,6 +72,49 @@ def dose_ml(dose_mg, profile) -> Decimal | None:
     return engine.liquid_ml(dose_mg, profile.concentration_mg_per_ml)
 
 
+class DoseLogs(Mapping):
+    """A patient's dose log by date. The rows are read at once (the engine needs every day's
+    status); a `DoseLog` is built only for a day that is asked for: a save looks at one or
+    two days, and building all of them was a third of reading the log."""
+
+    _DATE = _DOSE_LOG_FIELDS.index("date")
+    _STATUS = _DOSE_LOG_FIELDS.index("status")
+
+    def __init__(self, rows=(), alias=None, built=None):
+        self._rows = {row[self._DATE]: row for row in rows}
+        self._alias = alias or router.db_for_read(DoseLog)
+        self._built = dict(built or {})
+        self.statuses = {day: row[self._STATUS] for day, row in self._rows.items()}
+        self.statuses.update({day: log.status for day, log in self._built.items()})
+
+    @classmethod
+    def of(cls, patient) -> "DoseLogs":
+        return cls(_DOSE_LOG.rows(patient=getattr(patient, "pk", patient)))
+
+    def __getitem__(self, day) -> DoseLog:
+        log = self._built.get(day)
+        if log is None:
+            log = DoseLog.from_db(self._alias, _DOSE_LOG_FIELDS, self._rows[day])
+            self._built[day] = log
+        return log
+
+    def __contains__(self, day):
+        return day in self.statuses
+
+    def __iter__(self):
+        return iter(self.statuses)
+
+    def __len__(self):
+        return len(self.statuses)
+
+    def with_log(self, log: DoseLog) -> "DoseLogs":
+        """These logs and `log` (just written)."""
+        logs = DoseLogs(alias=self._alias, built={**self._built, log.date: log})
+        logs._rows = {day: row for day, row in self._rows.items() if day != log.date}
+        logs.statuses = {**self.statuses, log.date: log.status}
+        return logs
+
+
 @dataclass(frozen=True)
 class PlanState:
     """A plan with everything the engine and the rules read, fetched once."""
@@ -60,13 +122,13 @@ class PlanState:
     plan: Plan
     events: list
     spec: engine.PlanSpec
-    logs: dict  # {date: DoseLog}
+    logs: DoseLogs  # {date: DoseLog}
     today: dt.date
     sleep_days: frozenset = frozenset()  # diary days with sleep side effects, same window
 
     @property
-    def statuses(self):
-        return {day: log.status for day, log in self.logs.items()}
+    def statuses(self) -> dict:
+        return self.logs.statuses
 
 
 def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
@@ -75,15 +137,15 @@ def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
     This is the spec every page and service uses, so the clinic's hold rules (side effects
     not settled, missed doses) give the same answer everywhere.
     """
-    events = list(plan.events.all())
-    logs = {log.date: log for log in DoseLog.objects.filter(patient=patient)}
+    events = _PLAN_EVENTS.instances(plan=plan.pk)
+    logs = DoseLogs.of(patient)
     side_effects = DiaryEntry.objects.side_effects_between(
         patient, plan.start_date - dt.timedelta(days=tolerance.GATE_WINDOW_DAYS), today
     )
     spec = plan.spec(
         events,
         worst_side_effect_by_day=side_effects.worst_by_day,
-        logged={day: log.status for day, log in logs.items()},
+        logged=logs.statuses,
         as_of=today,
     )
     return PlanState(
@@ -105,11 +167,11 @@ def plan_state_reused(patient, plan: Plan, today: dt.date, state: PlanState | No
 
 def plan_state_with_log(state: PlanState, log: DoseLog) -> PlanState:
     """The same plan state after `log` was written, without reading it all again."""
-    logs = {**state.logs, log.date: log}
+    logs = state.logs.with_log(log)
     spec = state.plan.spec(
         state.events,
         worst_side_effect_by_day=state.spec.worst_side_effect_by_day,
-        logged={day: entry.status for day, entry in logs.items()},
+        logged=logs.statuses,
         as_of=state.today,
     )
     return PlanState(
