@@ -103,7 +103,6 @@ def allowed_log_dates(today: dt.date) -> list[dt.date]:
     return [today - dt.timedelta(days=n) for n in range(LATE_ENTRY_DAYS + 1)]
 
 
-@transaction.atomic
 def dose_log(
     *,
     patient,
@@ -131,6 +130,8 @@ def dose_log(
     if existing is not None:
         raise DoseAlreadyLogged(existing)
     try:
+        # One transaction, no savepoint: the dose and the clinician's review request land
+        # together, and a second tap at the same moment fails on the unique constraint.
         with transaction.atomic():
             log = DoseLog.objects.create(
                 patient=patient,
@@ -143,10 +144,10 @@ def dose_log(
                 source=source,
                 logged_at=now,
             )
+            _clinician_alerts_update(patient, now)
     except IntegrityError:
         # Two taps at once: the unique constraint lets one through; report the other as done.
         raise DoseAlreadyLogged(DoseLog.objects.get(patient=patient, date=day)) from None
-    _clinician_alerts_update(patient, now)
     return log
 
 

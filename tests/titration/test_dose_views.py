@@ -221,9 +221,9 @@ def test_reporting_opioids_after_the_plan_began_hides_the_dose(client, patient):
 
 # Session, user, profile, plan (with the latest safety screen); one reading of events, dose
 # log and diary (gate window, sleep side effects included) serves the check, the write and
-# the card (it was three readings before); the savepoints and insert; the clinic review
-# request (one upsert); session save. Fixed whatever the history.
-DOSE_POST_QUERIES = 16
+# the card (it was three readings before); the insert and the clinic review request (one
+# upsert) in one transaction, no savepoint; session save. Fixed whatever the history.
+DOSE_POST_QUERIES = 14
 
 
 @pytest.mark.parametrize("days", [10, 90])
