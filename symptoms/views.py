@@ -14,6 +14,8 @@ from . import questionnaires as q
 from .forms import DiaryForm, FiqrForm, PgicForm, ReportPeriodForm
 from .models import FACTORS, RATINGS, SIDE_EFFECTS
 
+DIARY_FORMS = ("short", "full")  # the hidden field that says which form was shown
+
 
 def _parse_day(value, today):
     if value is None:
@@ -40,9 +42,16 @@ def diary(request, day=None):
     if day not in services.allowed_diary_dates(today):
         messages.info(request, "You can fill in today or up to 7 days back.")
         return redirect("diary")
-    plan = titration_selectors.current_plan(request.user)
-    short = request.GET.get("full") != "1" and selectors.diary_is_short(plan, day)
     posted = request.method == "POST"
+    shown = request.POST.get("diary_form") if posted else None
+    if shown in DIARY_FORMS:
+        # Save the fields of the form the patient filled in, even if the page was opened
+        # before a dose change made the full form due: a full form's empty notes and
+        # factors must not overwrite what was saved before.
+        short = shown == "short"
+    else:
+        plan = titration_selectors.current_plan(request.user)
+        short = request.GET.get("full") != "1" and selectors.diary_is_short(plan, day)
     # A POST carries every value: the saved entry is read only to show the page again.
     entry = None if posted else selectors.diary_entry(request.user, day)
     form = DiaryForm(request.POST or None, initial=_initial(entry), short=short)

@@ -38,6 +38,24 @@ SIDE_EFFECT_FIELDS = [
 ]
 
 
+def diary_values(person, k, *, headache_every=7):
+    """What the short diary page sends (12 weeks in, the short form is the one shown): pain,
+    sleep and every side effect, a headache now and then."""
+    values = {
+        "csrfmiddlewaretoken": person.csrf_token,
+        "diary_form": "short",
+        "pain": 3 + k % 5,
+        "sleep": 6,
+    }
+    values.update(
+        {
+            name: 1 if name == "headache" and headache_every and k % headache_every == 0 else 0
+            for name in SIDE_EFFECT_FIELDS
+        }
+    )
+    return values
+
+
 def post_headers(port, person, *, htmx=False):
     headers = {
         "Cookie": person.cookie,
@@ -99,11 +117,7 @@ def diary_save(port, people):
 
     async def make():
         person = next(cycle)
-        k = next(n)
-        values = {"csrfmiddlewaretoken": person.csrf_token, "pain": 3 + k % 5, "sleep": 6}
-        values.update(
-            {name: 1 if name == "headache" and k % 7 == 0 else 0 for name in SIDE_EFFECT_FIELDS}
-        )
+        values = diary_values(person, next(n))
         r = await common.http_request(
             port,
             "POST",

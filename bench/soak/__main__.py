@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import common, seed
-from bench.http.__main__ import SIDE_EFFECT_FIELDS, post_headers
+from bench.http.__main__ import diary_values, post_headers
 
 SAMPLE_EVERY = 30  # seconds between memory samples and progress lines
 PATIENT_MIX = {
@@ -73,8 +73,7 @@ class Traffic:
 
     async def diary(self, person):
         k = next(self.counter)
-        values = {"csrfmiddlewaretoken": person.csrf_token, "pain": 3 + k % 5, "sleep": 6}
-        values.update(dict.fromkeys(SIDE_EFFECT_FIELDS, 0))
+        values = diary_values(person, k, headache_every=0)
         r = await common.http_request(
             self.port,
             "POST",
