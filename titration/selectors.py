@@ -42,6 +42,11 @@ _DOSE_LOG = Prepared(
         *_DOSE_LOG_FIELDS
     )
 )
+_DOSE_LOG_STATUSES = Prepared(
+    lambda: DoseLog.objects.filter(patient=Param("patient", IntegerField())).values_list(
+        "date", "status"
+    )
+)
 
 
 def current_plan(patient) -> Plan | None:
@@ -73,28 +78,43 @@ def dose_ml(dose_mg, profile) -> Decimal | None:
 
 
 class DoseLogs(Mapping):
-    """A patient's dose log by date. The rows are read at once (the engine needs every day's
-    status); a `DoseLog` is built only for a day that is asked for: a save looks at one or
-    two days, and building all of them was a third of reading the log."""
+    """A patient's dose log by date.
+
+    Every day's status is read at once (the engine needs them all). A `DoseLog` is built only
+    for a day that is asked for, from the full rows: read with the statuses (`full=True`, for
+    pages that show the log) or, for a save that only needs the statuses, on first use.
+    """
 
     _DATE = _DOSE_LOG_FIELDS.index("date")
     _STATUS = _DOSE_LOG_FIELDS.index("status")
 
-    def __init__(self, rows=(), alias=None, built=None):
-        self._rows = {row[self._DATE]: row for row in rows}
-        self._alias = alias or router.db_for_read(DoseLog)
+    def __init__(self, patient_id, statuses, rows=None, built=None):
+        self._patient_id = patient_id
+        self._rows = rows  # {date: full row}, or None until a DoseLog is asked for
         self._built = dict(built or {})
-        self.statuses = {day: row[self._STATUS] for day, row in self._rows.items()}
-        self.statuses.update({day: log.status for day, log in self._built.items()})
+        self.statuses = statuses
 
     @classmethod
-    def of(cls, patient) -> "DoseLogs":
-        return cls(_DOSE_LOG.rows(patient=getattr(patient, "pk", patient)))
+    def of(cls, patient, *, full=True) -> "DoseLogs":
+        patient_id = getattr(patient, "pk", patient)
+        if not full:
+            return cls(patient_id, dict(_DOSE_LOG_STATUSES.rows(patient=patient_id)))
+        rows = cls._by_day(_DOSE_LOG.rows(patient=patient_id))
+        return cls(patient_id, {day: row[cls._STATUS] for day, row in rows.items()}, rows)
+
+    @classmethod
+    def _by_day(cls, rows):
+        return {row[cls._DATE]: row for row in rows}
 
     def __getitem__(self, day) -> DoseLog:
         log = self._built.get(day)
         if log is None:
-            log = DoseLog.from_db(self._alias, _DOSE_LOG_FIELDS, self._rows[day])
+            if day not in self.statuses:
+                raise KeyError(day)
+            if self._rows is None:
+                self._rows = self._by_day(_DOSE_LOG.rows(patient=self._patient_id))
+            row = self._rows[day]
+            log = DoseLog.from_db(router.db_for_read(DoseLog), _DOSE_LOG_FIELDS, row)
             self._built[day] = log
         return log
 
@@ -108,11 +128,16 @@ class DoseLogs(Mapping):
         return len(self.statuses)
 
     def with_log(self, log: DoseLog) -> "DoseLogs":
-        """These logs and `log` (just written)."""
-        logs = DoseLogs(alias=self._alias, built={**self._built, log.date: log})
-        logs._rows = {day: row for day, row in self._rows.items() if day != log.date}
-        logs.statuses = {**self.statuses, log.date: log.status}
-        return logs
+        """These logs and `log` (just written), without reading again."""
+        rows = self._rows
+        if rows is not None:
+            rows = {day: row for day, row in rows.items() if day != log.date}
+        return DoseLogs(
+            self._patient_id,
+            {**self.statuses, log.date: log.status},
+            rows,
+            {**self._built, log.date: log},
+        )
 
 
 @dataclass(frozen=True)
@@ -131,14 +156,16 @@ class PlanState:
         return self.logs.statuses
 
 
-def plan_state(patient, plan: Plan, today: dt.date) -> PlanState:
+def plan_state(patient, plan: Plan, today: dt.date, *, full_log: bool = True) -> PlanState:
     """The plan with its events, the dose log and the diary's side effects: three queries.
 
     This is the spec every page and service uses, so the clinic's hold rules (side effects
-    not settled, missed doses) give the same answer everywhere.
+    not settled, missed doses) give the same answer everywhere. `full_log=False` reads only
+    each day's dose status (what the engine needs; a save), and a day's whole log entry only
+    if one is asked for.
     """
     events = _PLAN_EVENTS.instances(plan=plan.pk)
-    logs = DoseLogs.of(patient)
+    logs = DoseLogs.of(patient, full=full_log)
     side_effects = DiaryEntry.objects.side_effects_between(
         patient, plan.start_date - dt.timedelta(days=tolerance.GATE_WINDOW_DAYS), today
     )

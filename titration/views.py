@@ -57,7 +57,8 @@ def _log_tonight(request, plan, status, skip_reason=""):
     # One reading of the plan, the log and the diary serves the check, the write and the
     # card shown afterwards.
     now = timezone.now()
-    state = selectors.plan_state(request.user, plan, request.user.profile.local_today(now))
+    today = request.user.profile.local_today(now)
+    state = selectors.plan_state(request.user, plan, today, full_log=False)
     try:
         log = services.dose_log(
             patient=request.user,

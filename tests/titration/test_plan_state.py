@@ -30,13 +30,14 @@ def _logged(plan, pattern):
 @given(
     pattern=st.lists(
         st.sampled_from([None, DoseLog.Status.TAKEN, DoseLog.Status.SKIPPED]), max_size=30
-    )
+    ),
+    full=st.booleans(),
 )
-def test_dose_logs_answer_as_a_dict_of_the_querysets_rows(pattern):
+def test_dose_logs_answer_as_a_dict_of_the_querysets_rows(pattern, full):
     plan = PlanFactory(start_date=START)
     _logged(plan, pattern)
     expected = {log.date: log for log in DoseLog.objects.filter(patient=plan.patient)}
-    logs = selectors.DoseLogs.of(plan.patient)
+    logs = selectors.DoseLogs.of(plan.patient, full=full)
 
     assert logs.statuses == {day: log.status for day, log in expected.items()}
     assert list(logs) == list(expected)  # newest first, as the queryset orders them
@@ -50,6 +51,28 @@ def test_dose_logs_answer_as_a_dict_of_the_querysets_rows(pattern):
     assert missing not in logs and logs.get(missing) is None
     with pytest.raises(KeyError):
         logs[missing]
+
+
+def test_a_save_reads_the_statuses_and_a_whole_entry_only_when_asked(
+    django_assert_num_queries,
+):
+    plan = PlanFactory(start_date=START)
+    _logged(plan, [DoseLog.Status.TAKEN, DoseLog.Status.SKIPPED])
+    with django_assert_num_queries(1):
+        logs = selectors.DoseLogs.of(plan.patient, full=False)
+        assert logs.statuses == {START: "taken", START + dt.timedelta(days=1): "skipped"}
+        assert START in logs and logs.get(START - dt.timedelta(days=1)) is None
+    with django_assert_num_queries(1):  # the first entry asked for reads them all
+        assert logs[START].status == "taken"
+    with django_assert_num_queries(0):
+        assert logs[START + dt.timedelta(days=1)].status == "skipped"
+    new = DoseLogFactory(plan=plan, date=START + dt.timedelta(days=2))
+    unread = selectors.DoseLogs.of(plan.patient, full=False)
+    with django_assert_num_queries(0):
+        after = unread.with_log(new)
+        assert after[new.date] is new
+    with django_assert_num_queries(1):
+        assert after[START].status == "taken"
 
 
 def test_another_patients_doses_are_not_read():
