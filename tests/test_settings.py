@@ -20,6 +20,7 @@ SETTINGS_VARIABLES = {
     "CSRF_TRUSTED_ORIGINS",
     "DATABASE_URL",
     "CONN_MAX_AGE",
+    "DATABASE_PREPARED_STATEMENTS",
     "SESSION_COOKIE_AGE",
     "STATIC_ROOT",
     "EMAIL_TIMEOUT",
@@ -117,3 +118,28 @@ def test_other_commands_in_a_bare_checkout_still_ask_for_the_secret_key(producti
 
     assert result.returncode != 0
     assert "The environment variable SECRET_KEY is required" in result.stderr
+
+
+DATABASE_OPTIONS = (
+    "from django.conf import settings; print(sorted(settings.DATABASES['default']"
+    "['OPTIONS'].items()))"
+)
+
+
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        (None, "[('prepare_threshold', 5), ('server_side_binding', True)]"),
+        ("true", "[('prepare_threshold', 5), ('server_side_binding', True)]"),
+        ("false", "[]"),
+    ],
+)
+def test_postgresql_prepares_repeated_statements_unless_told_not_to(
+    production_env, setting, expected
+):
+    production_env["DATABASE_URL"] = "postgres://ldn@db.example.org:5432/ldn"  # not contacted
+    if setting is not None:
+        production_env["DATABASE_PREPARED_STATEMENTS"] = setting
+    done = manage("shell", "-v", "0", "-c", DATABASE_OPTIONS, env=production_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected
