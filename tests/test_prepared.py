@@ -4,11 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DateField, IntegerField, OuterRef, Subquery
 from django.forms.models import model_to_dict
 
-from ldn_tracker.prepared import Param, Prepared
+from ldn_tracker.prepared import Param, Prepared, PreparedInsert
 from symptoms.models import DiaryEntry
 from titration.models import DoseLog, Plan, SafetyScreening
 
@@ -160,3 +160,61 @@ def test_the_sql_is_djangos_own():
     assert query._compiled[connection.alias].sql.replace("(%s)", "%s") == sql
     assert [p.name for p in query._compiled[connection.alias].params] == ["patient"]
     assert list(params) == [plan.patient_id]
+
+
+DOSE_FIELDS = [
+    "patient",
+    "plan",
+    "date",
+    "status",
+    "dose_mg",
+    "skip_reason",
+    "is_late_entry",
+    "source",
+    "logged_at",
+]
+
+
+def _new_dose(plan, day, **values):
+    defaults = {
+        "patient": plan.patient,
+        "plan": plan,
+        "date": day,
+        "status": DoseLog.Status.TAKEN,
+        "dose_mg": Decimal("1.50"),
+        "skip_reason": "",
+        "is_late_entry": False,
+        "source": DoseLog.Source.APP,
+        "logged_at": dt.datetime(2026, 9, 1, 21, 5, 7, 123456, tzinfo=dt.UTC),
+    }
+    return DoseLog(**{**defaults, **values})
+
+
+def test_an_insert_writes_what_save_would_and_sets_the_key(django_assert_num_queries):
+    plan = PlanFactory(start_date=START)
+    insert = PreparedInsert(DoseLog, DOSE_FIELDS)
+    mine = _new_dose(plan, START, skip_reason="tired", status=DoseLog.Status.SKIPPED)
+    insert.insert(mine)  # compiles
+    theirs = _new_dose(plan, START + dt.timedelta(days=1), dose_mg=Decimal("4.5"))
+    with django_assert_num_queries(1):
+        insert.insert(theirs)
+    assert theirs.pk and not theirs._state.adding and theirs._state.db == connection.alias
+    saved = _new_dose(plan, START + dt.timedelta(days=2), dose_mg=Decimal("4.5"))
+    saved.save()
+    for written, day in ((mine, START), (theirs, START + dt.timedelta(days=1))):
+        stored = DoseLog.objects.get(pk=written.pk)
+        assert _fields(stored) == _fields(written) | {"dose_mg": stored.dose_mg}
+        assert stored.date == day
+    # The same values as Model.save() stores, decimals and times included.
+    by_save, by_insert = DoseLog.objects.get(pk=saved.pk), DoseLog.objects.get(pk=theirs.pk)
+    assert (by_insert.dose_mg, by_insert.logged_at) == (by_save.dose_mg, by_save.logged_at)
+    assert DoseLog.objects.get(pk=mine.pk).skip_reason == "tired"
+
+
+def test_an_insert_meets_the_same_constraints():
+    plan = PlanFactory(start_date=START)
+    insert = PreparedInsert(DoseLog, DOSE_FIELDS)
+    insert.insert(_new_dose(plan, START))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert.insert(_new_dose(plan, START))
+    assert DoseLog.objects.filter(patient=plan.patient).count() == 1

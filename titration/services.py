@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import PatientProfile
+from ldn_tracker.prepared import PreparedInsert
 
 from . import schedule as engine
 from . import selectors
@@ -99,6 +100,23 @@ def plan_start(
     return plan
 
 
+# Every dose logged: compiled once (ldn_tracker.prepared). DoseLog has no save signals.
+_DOSE_INSERT = PreparedInsert(
+    DoseLog,
+    [
+        "patient",
+        "plan",
+        "date",
+        "status",
+        "dose_mg",
+        "skip_reason",
+        "is_late_entry",
+        "source",
+        "logged_at",
+    ],
+)
+
+
 def allowed_log_dates(today: dt.date) -> list[dt.date]:
     return [today - dt.timedelta(days=n) for n in range(LATE_ENTRY_DAYS + 1)]
 
@@ -133,7 +151,7 @@ def dose_log(
         # One transaction, no savepoint: the dose and the clinician's review request land
         # together, and a second tap at the same moment fails on the unique constraint.
         with transaction.atomic():
-            log = DoseLog.objects.create(
+            log = DoseLog(
                 patient=patient,
                 plan=plan,
                 date=day,
@@ -144,6 +162,7 @@ def dose_log(
                 source=source,
                 logged_at=now,
             )
+            _DOSE_INSERT.insert(log)
             _clinician_alerts_update(patient, now)
     except IntegrityError:
         # Two taps at once: the unique constraint lets one through; report the other as done.
