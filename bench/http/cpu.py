@@ -1,16 +1,19 @@
 """CPU per request, in-process: `.venv/bin/python -m bench.http.cpu [--requests 300]`.
 
-The HTTP benchmark's capacity figures move with whatever else the machine is doing; this one
-does not. It sends the same authenticated, CSRF-valid POSTs as `bench.http` (floor, dose,
-diary) through Django's test client, in this process, with the server's settings and the bench
-database, and divides the process's CPU time (`time.process_time`: Python, templates, the
-database driver; not PostgreSQL's own work) by the number of requests. Statements per request
-are counted too (queries: BEGIN, COMMIT and savepoints are not among them). Read the ratio of
-a view to the floor, measured in alternating rounds: the view's own cost is what is above 1.
+The HTTP benchmark's capacity figures move with whatever else the machine is doing; these do
+less. The same authenticated, CSRF-valid POSTs as `bench.http` (floor, dose, diary) go through
+Django's test client, in this process, with the server's settings and the bench database. Per
+request: this process's CPU time (`time.process_time`: Python, templates, the database driver),
+the CPU time of the PostgreSQL backend that served it (from /proc: both run on this machine),
+the wall time (which also counts each commit's flush to disk), and the statements (BEGIN,
+COMMIT and savepoints not among them). Workloads alternate in rounds, so a change in the
+machine's speed (shared virtual CPUs) moves a view and the floor beside it together; read the
+ratios to the floor: what is above 1 is the view's own cost.
 """
 
 import argparse
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -60,9 +63,25 @@ def _diary(people):
 WORKLOADS = {"floor": _floor, "dose": _dose, "diary": _diary}
 
 
+def _backend_cpu(pid) -> float:
+    """CPU seconds used so far by the PostgreSQL backend serving this process (same machine)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(name, source, requests):
-    """CPU seconds per request and statements per request over `requests` POSTs."""
+    """Per request: CPU ms here, statements, wall ms, and CPU ms of the PostgreSQL backend."""
     from django.db import connection
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    backend_start = _backend_cpu(backend)
 
     count = [0]
 
@@ -70,16 +89,23 @@ def measure(name, source, requests):
         count[0] += 1
         return execute(sql, params, many, context)
 
-    cpu = 0.0
+    cpu = wall = 0.0
     with connection.execute_wrapper(counting):  # a counter: no SQL kept, unlike a debug cursor
         for _ in range(requests):
             client, path, data, headers, expected = next(source)
-            start = time.process_time()
+            start, started = time.process_time(), time.perf_counter()
             response = client.post(path, data, **headers)
             cpu += time.process_time() - start
+            wall += time.perf_counter() - started
             if response.status_code != expected or b"alert alert-info" in response.content:
                 sys.exit(f"{name}: {response.status_code} {response.content[:200]!r}")
-    return 1000 * cpu / requests, count[0] / requests
+    backend_cpu = _backend_cpu(backend) - backend_start
+    return (
+        1000 * cpu / requests,
+        count[0] / requests,
+        1000 * wall / requests,
+        1000 * backend_cpu / requests,
+    )
 
 
 def main(argv=None):
@@ -104,13 +130,21 @@ def main(argv=None):
     for _ in range(args.rounds):
         rounds.append({name: measure(name, s, args.requests) for name, s in sources.items()})
     print(
-        f"{'workload':<8} {'CPU/request':>12} {'queries':>8} {'vs floor':>9}"
-        f"  (median of {args.rounds} rounds)"
+        f"{'workload':<8} {'CPU/request':>12} {'vs floor':>9} {'PostgreSQL':>11} "
+        f"{'both vs floor':>13} {'wall':>9} {'queries':>8}  (median of {args.rounds} rounds)"
     )
     for name in sources:
         cpu = statistics.median(r[name][0] for r in rounds)
         ratio = statistics.median(r[name][0] / r["floor"][0] for r in rounds)
-        print(f"{name:<8} {cpu:9.2f} ms {rounds[0][name][1]:8.1f} {ratio:9.2f}")
+        backend = statistics.median(r[name][3] for r in rounds)
+        both = statistics.median(
+            (r[name][0] + r[name][3]) / (r["floor"][0] + r["floor"][3]) for r in rounds
+        )
+        wall = statistics.median(r[name][2] for r in rounds)
+        print(
+            f"{name:<8} {cpu:9.2f} ms {ratio:9.2f} {backend:8.2f} ms {both:13.2f} "
+            f"{wall:6.2f} ms {rounds[0][name][1]:8.1f}"
+        )
 
 
 if __name__ == "__main__":
