@@ -29,7 +29,7 @@ DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 # A Redis database number of our own: FLUSHDB on it touches nobody else's queues.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 HOST = "127.0.0.1"
-GUNICORN_WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))  # as in README's deployment
+GUNICORN_WORKERS = int(os.environ.get("BENCH_WORKERS", "5"))  # as in README's deployment
 RESULT_PREFIX = "BENCH-RESULT "
 
 
