@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -101,6 +101,8 @@ class PlanSpec:
     worst_side_effect_by_day: Mapping[dt.date, int] = field(default_factory=dict)
     logged: Mapping[dt.date, str] = field(default_factory=dict)
     as_of: dt.date | None = None
+    # The days walked so far from the start date, and the walk to resume (see `_walked`).
+    _walked_days: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 def protocol_steps(
@@ -205,7 +207,53 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
     The engine walks day by day from the start date: held and paused days do not count
     towards a step's minimum days, so a hold moves every later step back by the held days.
     """
-    return list(_walk(plan, until, since))
+    since = since or plan.start_date
+    if since < plan.start_date or until > plan.start_date + _WALK_KEPT:
+        return list(_walk(plan, until, since))
+    if until < since:
+        return []
+    days = _walked(plan, until)
+    return days[(since - plan.start_date).days : (until - plan.start_date).days + 1]
+
+
+# A spec's walk is kept on it this far: every page and save asks the same spec several times
+# (the dose due, the schedule for the week's adherence, the next step), and each answer
+# walked from the start date again. The walk is causal (a day depends only on the days
+# before it), so the days walked for one question answer the next. A spec is never changed
+# after it is made (a new dose logged makes a new spec).
+_WALK_KEPT = dt.timedelta(days=3660)
+
+
+def _walked(plan: PlanSpec, until: dt.date) -> list[DayDose]:
+    """The days from the start date, walked at least to `until` (within `_WALK_KEPT`)."""
+    kept = plan._walked_days
+    days = kept.setdefault("days", [])
+    if days and days[-1].day >= until:
+        return days
+    walker = kept.get("walker")
+    if walker is None:
+        # The walk gets a copy of the spec: a walk kept on the spec it walks would be a
+        # reference cycle, left for the garbage collector after every request.
+        walker = kept["walker"] = _walk(replace(plan), plan.start_date + _WALK_KEPT)
+    for day in walker:
+        days.append(day)
+        if day.day >= until:
+            break
+    return days
+
+
+def _days_from(plan: PlanSpec, since: dt.date, until: dt.date) -> Iterator[DayDose]:
+    """`schedule` one day at a time, for a caller that stops at the first change."""
+    if since < plan.start_date or until > plan.start_date + _WALK_KEPT:
+        yield from _walk(plan, until, since)
+        return
+    index, day = (since - plan.start_date).days, since
+    while day <= until:
+        days = _walked(plan, day)
+        if index >= len(days):
+            return
+        yield days[index]
+        index, day = index + 1, day + dt.timedelta(days=1)
 
 
 def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Iterator[DayDose]:
@@ -319,7 +367,7 @@ def next_step_date(plan: PlanSpec, day: dt.date, horizon_days: int = 400) -> dt.
     None when the patient is at the last step, stopped, or a hold is open with no end date.
     """
     until = max(day, plan.start_date) + dt.timedelta(days=horizon_days)
-    days = _walk(plan, until=until, since=day)
+    days = _days_from(plan, since=day, until=until)
     today = next(days)
     if today.status == DayStatus.STOPPED:
         return None

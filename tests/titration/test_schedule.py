@@ -518,3 +518,23 @@ def test_a_step_back_recorded_ahead_on_the_last_step_is_the_next_change():
     plan = make_plan(events=[ev(30, "step_back")])
     assert next_step_date(plan, day(20)) == day(30)
     assert next_step_date(plan, day(31)) == day(37)  # 7 days at 3.0 mg again
+
+
+def test_a_walked_spec_is_freed_when_dropped_without_the_garbage_collector():
+    """The days walked are kept on the spec; the walk kept with them must not refer back to
+    the spec, or every request would leave a cycle for the collector."""
+    import gc
+    import weakref
+
+    from titration.schedule import PlanSpec, next_step_date, protocol_steps, schedule
+
+    spec = PlanSpec(dt.date(2026, 1, 1), protocol_steps("standard"))
+    assert len(schedule(spec, until=dt.date(2026, 3, 1))) == 60
+    assert next_step_date(spec, dt.date(2026, 1, 2)) is not None
+    gone = weakref.ref(spec)
+    gc.disable()
+    try:
+        del spec
+        assert gone() is None
+    finally:
+        gc.enable()

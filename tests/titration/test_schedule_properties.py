@@ -15,6 +15,7 @@ from titration.schedule import (
     EventKind,
     PlanSpec,
     Step,
+    _walk,
     dose_on,
     next_step_date,
     protocol_steps,
@@ -312,3 +313,35 @@ def next_change_by_walking_everything(plan, day, horizon_days=400):
 def test_the_next_step_date_stops_early_without_changing_the_answer(plan, offset):
     day = plan.start_date + dt.timedelta(days=offset)
     assert next_step_date(plan, day) == next_change_by_walking_everything(plan, day)
+
+
+def _fresh(plan):
+    """The same plan as a new spec: nothing walked yet."""
+    return PlanSpec(
+        plan.start_date,
+        plan.steps,
+        plan.events,
+        plan.worst_side_effect_by_day,
+        plan.logged,
+        plan.as_of,
+    )
+
+
+@CONSISTENCY
+@given(
+    plans_with_history,
+    st.lists(
+        st.tuples(st.integers(-10, HORIZON_DAYS), st.integers(-10, HORIZON_DAYS + 30)),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_a_spec_asked_again_answers_as_a_new_walk(plan, questions):
+    """The days walked for one question are kept on the spec and answer the next ones: in
+    any order, each answer is the one a walk from the start date gives."""
+    for since_offset, until_offset in questions:
+        since = plan.start_date + dt.timedelta(days=since_offset)
+        until = plan.start_date + dt.timedelta(days=until_offset)
+        assert schedule(plan, until=until, since=since) == list(_walk(plan, until, since))
+        assert next_step_date(plan, since) == next_step_date(_fresh(plan), since)
+        assert dose_on(plan, until) == list(_walk(_fresh(plan), until, until))[-1]
