@@ -15,6 +15,7 @@ psycopg's prepared statements save the server's parse, not Django's compile.
 Use it for fixed-shape reads on hot paths only; anything else stays an ordinary queryset.
 """
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,6 +58,8 @@ class Prepared:
     def __init__(self, build: Callable[[], QuerySet]):
         self._build = build
         self._compiled: dict[str, _Compiled] = {}
+        # The columns' converters belong to a connection (one per thread): kept per connection.
+        self._converters = weakref.WeakKeyDictionary()
 
     def _compile(self, alias: str) -> _Compiled:
         compiled = self._compiled.get(alias)
@@ -97,10 +100,14 @@ class Prepared:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        compiler = connection.ops.compiler("SQLCompiler")(compiled.query, connection, alias)
-        converters = compiler.get_converters(compiled.columns)
-        if converters:
-            rows = list(compiler.apply_converters(rows, converters))
+        converters = self._converters.get(connection)
+        if converters is None:
+            compiler = connection.ops.compiler("SQLCompiler")(compiled.query, connection, alias)
+            converters = compiler, compiler.get_converters(compiled.columns)
+            self._converters[connection] = converters
+        compiler, by_column = converters
+        if by_column:
+            rows = list(compiler.apply_converters(rows, by_column))
         return alias, compiled, rows
 
     def _build_model(self):
