@@ -84,14 +84,10 @@ class DiaryEntryQuerySet(models.QuerySet):
         rows = _SIDE_EFFECT_ROWS.rows(
             patient=getattr(patient, "pk", patient), since=since, until=until
         )
-        names = list(SIDE_EFFECTS)
-        vivid, insomnia = names.index("vivid_dreams") + 1, names.index("insomnia") + 1
-        worst, sleep = {}, set()
-        for row in rows:
-            worst[row[0]] = max((level or 0) for level in row[1:])
-            if (row[vivid] or 0) >= Severity.MILD or (row[insomnia] or 0) >= Severity.MILD:
-                sleep.add(row[0])
-        return SideEffectDays(worst_by_day=worst, sleep_days=frozenset(sleep))
+        return SideEffectDays(
+            worst_by_day={day: worst for day, worst, _ in rows},
+            sleep_days=frozenset(day for day, _, sleep in rows if sleep >= Severity.MILD),
+        )
 
 
 class DiaryEntry(models.Model):
@@ -191,10 +187,27 @@ class QuestionnaireResponse(models.Model):
         return f"{self.get_kind_display()} week {self.week} for {self.patient}"
 
 
+def _none_if_null(name):
+    return models.functions.Coalesce(name, models.Value(Severity.NONE))
+
+
 _SIDE_EFFECT_ROWS = Prepared(
-    lambda: DiaryEntry.objects.for_patient_between(
-        Param("patient", models.IntegerField()),
-        Param("since", models.DateField()),
-        Param("until", models.DateField()),
-    ).values_list("date", *SIDE_EFFECTS)
+    lambda: (
+        DiaryEntry.objects.for_patient_between(
+            Param("patient", models.IntegerField()),
+            Param("since", models.DateField()),
+            Param("until", models.DateField()),
+        )
+        # The day's worst severity and its worst sleep side effect, worked out by the database
+        # (an entry with none recorded counts as none).
+        .annotate(
+            worst_side_effect=models.functions.Greatest(
+                *(_none_if_null(name) for name in SIDE_EFFECTS)
+            ),
+            worst_sleep_side_effect=models.functions.Greatest(
+                _none_if_null("vivid_dreams"), _none_if_null("insomnia")
+            ),
+        )
+        .values_list("date", "worst_side_effect", "worst_sleep_side_effect")
+    )
 )
