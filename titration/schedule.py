@@ -242,6 +242,22 @@ def _walked(plan: PlanSpec, until: dt.date) -> list[DayDose]:
     return days
 
 
+def with_logged(plan: PlanSpec, logged: Mapping[dt.date, str]) -> PlanSpec:
+    """The same plan with `logged` as the doses logged.
+
+    Only days before `as_of` count as taken, skipped or missed, so when no status before
+    `as_of` changes (tonight's dose logged), the walk is the same and the new spec keeps the
+    days already walked.
+    """
+    changed = plan.logged.keys() ^ logged.keys() | {
+        day for day in logged.keys() & plan.logged.keys() if logged[day] != plan.logged[day]
+    }
+    new = replace(plan, logged=logged)
+    if plan.as_of is not None and all(day >= plan.as_of for day in changed):
+        new._walked_days.update(plan._walked_days)
+    return new
+
+
 def _days_from(plan: PlanSpec, since: dt.date, until: dt.date) -> Iterator[DayDose]:
     """`schedule` one day at a time, for a caller that stops at the first change."""
     if since < plan.start_date or until > plan.start_date + _WALK_KEPT:

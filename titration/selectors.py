@@ -195,12 +195,7 @@ def plan_state_reused(patient, plan: Plan, today: dt.date, state: PlanState | No
 def plan_state_with_log(state: PlanState, log: DoseLog) -> PlanState:
     """The same plan state after `log` was written, without reading it all again."""
     logs = state.logs.with_log(log)
-    spec = state.plan.spec(
-        state.events,
-        worst_side_effect_by_day=state.spec.worst_side_effect_by_day,
-        logged=logs.statuses,
-        as_of=state.today,
-    )
+    spec = engine.with_logged(state.spec, logs.statuses)
     return PlanState(
         plan=state.plan,
         events=state.events,

@@ -538,3 +538,22 @@ def test_a_walked_spec_is_freed_when_dropped_without_the_garbage_collector():
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_logging_tonights_dose_keeps_the_walk_and_an_earlier_day_walks_again():
+    from titration.schedule import PlanSpec, protocol_steps, schedule, with_logged
+
+    start, today = dt.date(2026, 1, 1), dt.date(2026, 1, 20)
+    logged = {start + dt.timedelta(days=n): "taken" for n in range(19)}
+    spec = PlanSpec(start, protocol_steps("standard"), logged=logged, as_of=today)
+    walked = schedule(spec, until=today)
+    tonight = with_logged(spec, {**logged, today: "taken"})
+    assert tonight._walked_days["days"] is spec._walked_days["days"]
+    assert schedule(tonight, until=today) == walked
+    # Three missed nights, logged late as taken: the days after them walk again.
+    missing = {day: s for day, s in logged.items() if day.day not in (10, 11, 12)}
+    gappy = PlanSpec(start, protocol_steps("standard"), logged=missing, as_of=today)
+    schedule(gappy, until=today)
+    filled = with_logged(gappy, logged)
+    assert not filled._walked_days
+    assert schedule(filled, until=today) == walked
