@@ -208,7 +208,7 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
     towards a step's minimum days, so a hold moves every later step back by the held days.
     """
     since = since or plan.start_date
-    if since < plan.start_date or until > plan.start_date + _WALK_KEPT:
+    if not _kept(plan, since, until):
         return list(_walk(plan, until, since))
     if until < since:
         return []
@@ -222,6 +222,11 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
 # before it), so the days walked for one question answer the next. A spec is never changed
 # after it is made (a new dose logged makes a new spec).
 _WALK_KEPT = dt.timedelta(days=3660)
+
+
+def _kept(plan: PlanSpec, since: dt.date, until: dt.date) -> bool:
+    """Whether the days asked for lie in the walk kept on the spec (none before the start)."""
+    return since >= plan.start_date and until <= plan.start_date + _WALK_KEPT
 
 
 def _walked(plan: PlanSpec, until: dt.date) -> list[DayDose]:
@@ -260,7 +265,7 @@ def with_logged(plan: PlanSpec, logged: Mapping[dt.date, str]) -> PlanSpec:
 
 def _days_from(plan: PlanSpec, since: dt.date, until: dt.date) -> Iterator[DayDose]:
     """`schedule` one day at a time, for a caller that stops at the first change."""
-    if since < plan.start_date or until > plan.start_date + _WALK_KEPT:
+    if not _kept(plan, since, until):
         yield from _walk(plan, until, since)
         return
     index, day = (since - plan.start_date).days, since
