@@ -37,6 +37,16 @@ class Param(Expression):
         return "%s", [self]
 
 
+def _bind(template, connection, value_of, prep: str) -> list:
+    """The compiled parameters with each `Param` replaced by its value, made ready for the
+    database by its field (`prep`: get_db_prep_value for a lookup, get_db_prep_save for a
+    column written)."""
+    return [
+        getattr(p.output_field, prep)(value_of(p), connection) if isinstance(p, Param) else p
+        for p in template
+    ]
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -57,6 +67,7 @@ class Prepared:
 
     def __init__(self, build: Callable[[], QuerySet]):
         self._build = build
+        self._model = None
         self._compiled: dict[str, _Compiled] = {}
         # The columns' converters belong to a connection (one per thread): kept per connection.
         self._converters = weakref.WeakKeyDictionary()
@@ -91,12 +102,7 @@ class Prepared:
         alias = router.db_for_read(model)
         connection = connections[alias]
         compiled = self._compile(alias)
-        params = [
-            p.output_field.get_db_prep_value(values[p.name], connection)
-            if isinstance(p, Param)
-            else p
-            for p in compiled.params
-        ]
+        params = _bind(compiled.params, connection, lambda p: values[p.name], "get_db_prep_value")
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -111,10 +117,9 @@ class Prepared:
         return alias, compiled, rows
 
     def _build_model(self):
-        model = getattr(self, "_model", None)
-        if model is None:
-            model = self._model = self._build().model
-        return model
+        if self._model is None:
+            self._model = self._build().model
+        return self._model
 
     def rows(self, **values) -> list:
         return self._execute(values)[2]
@@ -164,12 +169,9 @@ class PreparedInsert:
         alias = router.db_for_write(self.model, instance=instance)
         connection = connections[alias]
         sql, template = self._compile(alias)
-        params = [
-            p.output_field.get_db_prep_save(getattr(instance, p.name), connection)
-            if isinstance(p, Param)
-            else p
-            for p in template
-        ]
+        params = _bind(
+            template, connection, lambda p: getattr(instance, p.name), "get_db_prep_save"
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             instance.pk = cursor.fetchone()[0]
