@@ -80,7 +80,8 @@ class DiaryEntryQuerySet(models.QuerySet):
         """The worst severity per day and the days with sleep side effects, in one query.
 
         Side effects are recorded only in the diary; this is the one way to read them. Every
-        dose save reads them, so the query is compiled once (ldn_tracker.prepared)."""
+        dose save reads them, so the query is compiled once (ldn_tracker.prepared): it reads
+        the whole table, so call it on `DiaryEntry.objects`, not on a filtered queryset."""
         rows = _SIDE_EFFECT_ROWS.rows(
             patient=getattr(patient, "pk", patient), since=since, until=until
         )
