@@ -522,15 +522,14 @@ def alerts_review_request(*, patient, now: dt.datetime | None = None) -> bool:
     the two together), which also spares compiling a query on every save.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            _REVIEW_REQUEST_SQL,
-            [
-                patient.pk,
-                connection.ops.adapt_datetimefield_value(now or timezone.now()),
-                patient.pk,
-            ],
-        )
+        cursor.execute(*alerts_review_request_statement(patient=patient, now=now))
         return cursor.rowcount > 0
+
+
+def alerts_review_request_statement(*, patient, now: dt.datetime | None = None):
+    """`alerts_review_request` as (sql, params), for a save to send in its own statement."""
+    now = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    return _REVIEW_REQUEST_SQL, [patient.pk, now, patient.pk]
 
 
 _REVIEW_REQUEST_SQL = (

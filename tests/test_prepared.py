@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DateField, IntegerField, OuterRef, Subquery
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from ldn_tracker.prepared import Param, Prepared, PreparedInsert
 from symptoms.models import DiaryEntry
@@ -218,3 +219,48 @@ def test_an_insert_meets_the_same_constraints():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert.insert(_new_dose(plan, START))
     assert DoseLog.objects.filter(patient=plan.patient).count() == 1
+
+
+def _target_update(plan, target):
+    """A second statement for `insert(..., also=...)`: the plan's target dose changes."""
+    return f"UPDATE {Plan._meta.db_table} SET target_mg = %s WHERE id = %s", [target, plan.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_insert_and_the_statement_it_implies_land_together_outside_a_transaction():
+    plan = PlanFactory(start_date=START)
+    insert = PreparedInsert(DoseLog, DOSE_FIELDS)
+    dose = _new_dose(plan, START)
+    with CaptureQueriesContext(connection) as captured:
+        insert.insert(dose, also=_target_update(plan, "3.0"))
+    assert DoseLog.objects.get(pk=dose.pk).date == START
+    assert Plan.objects.get(pk=plan.pk).target_mg == Decimal("3.0")
+    if connection.vendor == "postgresql":  # one statement: no BEGIN, no COMMIT, one round trip
+        assert [q["sql"][:4] for q in captured.captured_queries] == ["WITH"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_insert_fails_the_statement_it_implies_does_not_land():
+    plan = PlanFactory(start_date=START, target_mg=Decimal("4.5"))
+    insert = PreparedInsert(DoseLog, DOSE_FIELDS)
+    insert.insert(_new_dose(plan, START))
+    with pytest.raises(IntegrityError):
+        insert.insert(_new_dose(plan, START), also=_target_update(plan, "3.0"))
+    assert Plan.objects.get(pk=plan.pk).target_mg == Decimal("4.5")
+    assert DoseLog.objects.filter(patient=plan.patient).count() == 1
+
+
+def test_inside_a_transaction_a_failed_insert_leaves_it_usable():
+    plan = PlanFactory(start_date=START, target_mg=Decimal("4.5"))
+    insert = PreparedInsert(DoseLog, DOSE_FIELDS)
+    insert.insert(_new_dose(plan, START))
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            insert.insert(_new_dose(plan, START), also=_target_update(plan, "3.0"))
+        # The caller's transaction goes on: the failed pair was rolled back to a savepoint.
+        assert Plan.objects.get(pk=plan.pk).target_mg == Decimal("4.5")
+        insert.insert(
+            _new_dose(plan, START + dt.timedelta(days=1)), also=_target_update(plan, "3.0")
+        )
+    assert Plan.objects.get(pk=plan.pk).target_mg == Decimal("3.0")
+    assert DoseLog.objects.filter(patient=plan.patient).count() == 2

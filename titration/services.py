@@ -147,23 +147,24 @@ def dose_log(
     existing = state.logs.get(day)
     if existing is not None:
         raise DoseAlreadyLogged(existing)
+    log = DoseLog(
+        patient=patient,
+        plan=plan,
+        date=day,
+        status=status,
+        dose_mg=due.dose_mg,
+        skip_reason=skip_reason if status == DoseLog.Status.SKIPPED else "",
+        is_late_entry=day != today,
+        source=source,
+        logged_at=now,
+    )
+    # Imported here: clinic builds on titration, so titration must not import it at load.
+    from clinic.services import alerts_review_request_statement
+
     try:
-        # One transaction, no savepoint: the dose and the clinician's review request land
-        # together, and a second tap at the same moment fails on the unique constraint.
-        with transaction.atomic():
-            log = DoseLog(
-                patient=patient,
-                plan=plan,
-                date=day,
-                status=status,
-                dose_mg=due.dose_mg,
-                skip_reason=skip_reason if status == DoseLog.Status.SKIPPED else "",
-                is_late_entry=day != today,
-                source=source,
-                logged_at=now,
-            )
-            _DOSE_INSERT.insert(log)
-            _clinician_alerts_update(patient, now)
+        # The dose and the clinician's review request land together (one statement on
+        # PostgreSQL), and a second tap at the same moment fails on the unique constraint.
+        _DOSE_INSERT.insert(log, also=alerts_review_request_statement(patient=patient, now=now))
     except IntegrityError:
         # Two taps at once: the unique constraint lets one through; report the other as done.
         raise DoseAlreadyLogged(DoseLog.objects.get(patient=patient, date=day)) from None

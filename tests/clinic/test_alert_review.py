@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from clinic import services
 from clinic.models import Alert, AlertReviewRequest, CareLink
+from titration.models import DoseLog
 
 from ..factories import onboarded_patient
 from .conftest import link
@@ -97,3 +98,20 @@ def test_an_opioid_answer_alerts_the_clinician_at_once(client, doctor):
         {"opioid_use": "yes", "alcohol": "no", "liver_medications": "no", "liver_disease": "no"},
     )
     assert Alert.objects.filter(patient=patient, rule="opioid_use").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dose_logged_outside_a_test_transaction_lands_with_its_review_request(client, doctor):
+    """The production path (no transaction around the request): the dose and the request
+    are one statement on PostgreSQL; a second tap is reported, and leaves one dose."""
+    patient = onboarded_patient(email="evening@example.org")
+    link(patient, clinician=doctor)
+    client.force_login(patient)
+    client.post(reverse("dose_take"))
+    assert DoseLog.objects.filter(patient=patient).count() == 1
+    first = AlertReviewRequest.objects.get(patient=patient).requested_at
+
+    response = client.post(reverse("dose_take"), HTTP_HX_REQUEST="true")
+    assert "That dose is already logged (taken)." in response.content.decode()
+    assert DoseLog.objects.filter(patient=patient).count() == 1
+    assert AlertReviewRequest.objects.get(patient=patient).requested_at == first
