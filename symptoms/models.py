@@ -82,13 +82,8 @@ class DiaryEntryQuerySet(models.QuerySet):
         Side effects are recorded only in the diary; this is the one way to read them. Every
         dose save reads them, so the query is compiled once (ldn_tracker.prepared): it reads
         the whole table, so call it on `DiaryEntry.objects`, not on a filtered queryset."""
-        rows = _SIDE_EFFECT_ROWS.rows(
-            patient=getattr(patient, "pk", patient), since=since, until=until
-        )
-        return SideEffectDays(
-            worst_by_day={day: worst for day, worst, _ in rows},
-            sleep_days=frozenset(day for day, _, sleep in rows if sleep >= Severity.MILD),
-        )
+        patient = getattr(patient, "pk", patient)
+        return side_effect_days(_SIDE_EFFECT_ROWS.rows(patient=patient, since=since, until=until))
 
 
 class DiaryEntry(models.Model):
@@ -192,13 +187,12 @@ def _none_if_null(name):
     return models.functions.Coalesce(name, models.Value(Severity.NONE))
 
 
-_SIDE_EFFECT_ROWS = Prepared(
-    lambda: (
-        DiaryEntry.objects.for_patient_between(
-            Param("patient", models.IntegerField()),
-            Param("since", models.DateField()),
-            Param("until", models.DateField()),
-        )
+def side_effect_rows(patient, since, until) -> models.QuerySet:
+    """(date, worst side effect, worst sleep side effect) per diary day between the dates:
+    the query behind `side_effects_between`. The arguments may be expressions (a `Param`,
+    an `OuterRef`), for a caller that reads it inside a larger statement."""
+    return (
+        DiaryEntry.objects.for_patient_between(patient, since, until)
         # The day's worst severity and its worst sleep side effect, worked out by the database
         # (an entry with none recorded counts as none).
         .annotate(
@@ -210,5 +204,21 @@ _SIDE_EFFECT_ROWS = Prepared(
             ),
         )
         .values_list("date", "worst_side_effect", "worst_sleep_side_effect")
+    )
+
+
+def side_effect_days(rows) -> SideEffectDays:
+    """`SideEffectDays` from `side_effect_rows`' rows."""
+    return SideEffectDays(
+        worst_by_day={day: worst for day, worst, _ in rows},
+        sleep_days=frozenset(day for day, _, sleep in rows if sleep >= Severity.MILD),
+    )
+
+
+_SIDE_EFFECT_ROWS = Prepared(
+    lambda: side_effect_rows(
+        Param("patient", models.IntegerField()),
+        Param("since", models.DateField()),
+        Param("until", models.DateField()),
     )
 )

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import patient_required
 from accounts.models import PatientProfile
 from symptoms import selectors as symptom_selectors
 
@@ -50,15 +51,18 @@ def _dose_day(request, plan, *, now=None, state=None):
         return selectors.tonight(request.user, plan, now=now, state=state).dose_day
 
 
-def _log_tonight(request, plan, status, skip_reason=""):
+def _log_tonight(request, status, skip_reason=""):
     error = ""
-    if selectors.plan_blocked_by_screening(plan):
-        return redirect("today")
-    # One reading of the plan, the log and the diary serves the check, the write and the
-    # card shown afterwards.
+    # One reading of the plan, its events, the log and the diary (one statement on
+    # PostgreSQL) serves the check, the write and the card shown afterwards.
     now = timezone.now()
     today = request.user.profile.local_today(now)
-    state = selectors.plan_state(request.user, plan, today, full_log=False)
+    state = selectors.current_plan_state(request.user, today)
+    if state is None:
+        return redirect("onboarding")  # as plan_required does
+    plan = state.plan
+    if selectors.plan_blocked_by_screening(plan):
+        return redirect("today")
     try:
         log = services.dose_log(
             patient=request.user,
@@ -83,9 +87,9 @@ def _log_tonight(request, plan, status, skip_reason=""):
 
 
 @require_POST
-@plan_required
-def dose_take(request, plan):
-    return _log_tonight(request, plan, DoseLog.Status.TAKEN)
+@patient_required  # the plan is read with the rest of what the save needs (_log_tonight)
+def dose_take(request):
+    return _log_tonight(request, DoseLog.Status.TAKEN)
 
 
 @require_http_methods(["GET", "POST"])
@@ -94,7 +98,7 @@ def dose_skip(request, plan):
     morning = request.user.profile.dose_time == PatientProfile.DoseTime.MORNING
     form = SkipForm(request.POST or None, morning=morning)
     if request.method == "POST" and form.is_valid():
-        return _log_tonight(request, plan, DoseLog.Status.SKIPPED, form.cleaned_data["reason"])
+        return _log_tonight(request, DoseLog.Status.SKIPPED, form.cleaned_data["reason"])
     return render(request, "titration/skip.html", {"form": form})
 
 

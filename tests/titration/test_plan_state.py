@@ -1,15 +1,22 @@
-"""The plan state's reading of the dose log: the same answers as the queryset, built lazily."""
+"""The plan state's readings: the same answers as the querysets, built lazily, in few statements."""
 
 import datetime as dt
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from titration import selectors
-from titration.models import DoseLog
+from titration.models import DoseLog, PlanEvent
 
-from ..factories import DoseLogFactory, PlanFactory
+from ..factories import (
+    DiaryEntryFactory,
+    DoseLogFactory,
+    PlanFactory,
+    SafetyScreeningFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +119,91 @@ def test_the_plan_state_reads_in_four_statements_whatever_the_history(
         assert state.statuses == {
             START + dt.timedelta(days=n): DoseLog.Status.TAKEN for n in range(days)
         }
+
+
+def _event_fields(event):
+    return {f.attname: getattr(event, f.attname) for f in PlanEvent._meta.concrete_fields}
+
+
+def _same_state(mine, expected):
+    assert mine.plan == expected.plan
+    assert mine.plan.opioids_reported == expected.plan.opioids_reported
+    assert [_event_fields(e) for e in mine.events] == [_event_fields(e) for e in expected.events]
+    assert list(mine.statuses.items()) == list(expected.statuses.items())  # order too
+    assert mine.sleep_days == expected.sleep_days
+    assert mine.spec == expected.spec
+    assert mine.today == expected.today
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pattern=st.lists(
+        st.sampled_from([None, DoseLog.Status.TAKEN, DoseLog.Status.SKIPPED]), max_size=20
+    ),
+    side_effects=st.dictionaries(
+        st.integers(min_value=-5, max_value=25),  # days from the start; some before the window
+        st.tuples(st.sampled_from([None, 0, 1, 2, 3]), st.sampled_from([None, 0, 1, 2, 3])),
+        max_size=10,
+    ),
+    holds=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=20), st.sampled_from([None, 0, 2, 5])),
+        max_size=3,
+    ),
+    opioids=st.sampled_from([None, False, True]),
+    days_in=st.integers(min_value=0, max_value=22),
+)
+def test_the_current_plan_state_is_the_plan_state_of_the_current_plan(
+    pattern, side_effects, holds, opioids, days_in
+):
+    """On PostgreSQL one statement builds it; it must answer exactly as the four queries do."""
+    old = PlanFactory(start_date=START - dt.timedelta(days=40))
+    patient = old.patient
+    DoseLogFactory(plan=old, date=START - dt.timedelta(days=30))  # an earlier plan's dose
+    plan = PlanFactory(patient=patient, start_date=START)
+    _logged(plan, pattern)
+    if opioids is not None:
+        SafetyScreeningFactory(patient=patient, opioid_use=opioids)
+    for offset, (nausea, insomnia) in side_effects.items():
+        DiaryEntryFactory(
+            patient=patient,
+            date=START + dt.timedelta(days=offset),
+            nausea=nausea,
+            insomnia=insomnia,
+        )
+    for offset, days in holds:
+        PlanEvent.objects.create(
+            plan=plan,
+            kind=PlanEvent.Kind.HOLD,
+            effective_date=START + dt.timedelta(days=offset),
+            days=days,
+            reason="Waiting for side effects to settle",
+            automatic=days is None,
+        )
+    stranger = PlanFactory(start_date=START)  # another patient's history is never read
+    _logged(stranger, [DoseLog.Status.SKIPPED] * 3)
+    DiaryEntryFactory(patient=stranger.patient, date=START, nausea=3, insomnia=3)
+    today = START + dt.timedelta(days=days_in)
+
+    mine = selectors.current_plan_state(patient, today)
+    expected = selectors.plan_state(patient, selectors.current_plan(patient), today)
+    _same_state(mine, expected)
+    assert mine.plan.pk == plan.pk
+    assert not hasattr(mine.plan, "log_dates")  # the arrays are not left on the plan
+    for day in expected.statuses:  # whole entries, read when asked for
+        assert _fields(mine.logs[day]) == _fields(expected.logs[day])
+
+
+def test_the_current_plan_state_is_one_statement_on_postgresql(django_assert_num_queries):
+    plan = PlanFactory(start_date=START)
+    _logged(plan, [DoseLog.Status.TAKEN] * 5)
+    DiaryEntryFactory(patient=plan.patient, date=START, vivid_dreams=2)
+    today = START + dt.timedelta(days=5)
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 4):
+        state = selectors.current_plan_state(plan.patient, today)
+    assert state.plan == plan and len(state.statuses) == 5
+    assert state.sleep_days == {START}
+
+
+def test_without_a_plan_there_is_no_current_plan_state():
+    patient = UserFactory()
+    assert selectors.current_plan_state(patient, START) is None
