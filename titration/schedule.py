@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from .tolerance import gate_holds
 
@@ -65,8 +66,10 @@ class Event:
     days: int | None = None
 
 
-@dataclass(frozen=True)
-class DayDose:
+class DayDose(NamedTuple):
+    """One day of the schedule. A named tuple, not a frozen dataclass: every page walks each
+    day of the plan, and a tuple is made three times faster (bench: the dose save)."""
+
     day: dt.date
     status: DayStatus
     dose_mg: Decimal | None  # None when nothing is due (not started, paused, stopped)
@@ -292,14 +295,23 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
     missed_run = taken_run = 0
     waiting_for_doses = False
 
-    day = min(plan.start_date, since)
-    while day <= until:
-        if day < plan.start_date:
-            if day >= since:
-                yield DayDose(day, DayStatus.NOT_STARTED, None, 0, 0, 0)
-            day += dt.timedelta(days=1)
-            continue
+    # Locals, not attribute lookups: every page walks each day of the plan once.
+    start, as_of, logged, worst_by_day = (
+        plan.start_date,
+        plan.as_of,
+        plan.logged,
+        plan.worst_side_effect_by_day,
+    )
+    one_day = dt.timedelta(days=1)
+    day = min(start, since)
+    while day < start and day <= until:
+        if day >= since:
+            yield DayDose(day, DayStatus.NOT_STARTED, None, 0, 0, 0)
+        day += one_day
+    plan_day = (day - start).days  # 1 on the start date, counted up below
 
+    while day <= until:
+        plan_day += 1
         stepped_today = False
         # The dose may end a day at most one step above where it began: two step-ups on one
         # day count once, but a step-up that corrects a step back recorded earlier that day
@@ -340,7 +352,7 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
             and min_days is not None
             and counted >= min_days
         ):
-            if gate_holds(day, plan.worst_side_effect_by_day):
+            if gate_holds(day, worst_by_day):
                 held, held_by = True, HoldCause.SIDE_EFFECTS
             elif waiting_for_doses:
                 held, held_by = True, HoldCause.MISSED_DOSES
@@ -357,13 +369,12 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
             status, dose = DayStatus.ACTIVE, steps[idx].dose_mg
 
         if day >= since:
-            plan_day = (day - plan.start_date).days + 1
             cause = held_by if status == DayStatus.HELD else None
             yield DayDose(day, status, dose, idx, plan_day, counted, cause)
         if status == DayStatus.ACTIVE:
             counted += 1
-        if dose is not None and plan.as_of is not None and day < plan.as_of:
-            entry = plan.logged.get(day)
+        if dose is not None and as_of is not None and day < as_of:
+            entry = logged.get(day)
             if entry == "taken":
                 missed_run, taken_run = 0, taken_run + 1
             elif entry is None:
@@ -374,7 +385,7 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
                 waiting_for_doses = True
             if waiting_for_doses and taken_run >= TAKEN_IN_A_ROW_TO_RESUME:
                 waiting_for_doses = False
-        day += dt.timedelta(days=1)
+        day += one_day
 
 
 def dose_on(plan: PlanSpec, day: dt.date) -> DayDose:
