@@ -3,11 +3,18 @@
 import calendar
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import connections, router
-from django.db.models import DateField, ExpressionWrapper, IntegerField, OuterRef, Subquery
+from django.db.models import (
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Subquery,
+)
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -151,6 +158,9 @@ class PlanState:
     logs: DoseLogs  # {date: DoseLog}
     today: dt.date
     sleep_days: frozenset = frozenset()  # diary days with sleep side effects, same window
+    # Whether `today`'s diary is filled in, when read with the rest (`current_plan_state` on
+    # PostgreSQL); None when not read.
+    diary_today: bool | None = None
 
     @property
     def statuses(self) -> dict:
@@ -206,7 +216,9 @@ def _current_plan_state_query():
     events = PlanEvent.objects.filter(plan=OuterRef("pk")).values(
         row=JSONObject(**{name: name for name in _EVENT_FIELDS})
     )
+    diary_today = DiaryEntry.objects.filter(patient=patient, date=Param("today", DateField()))
     return _current_plan_query().annotate(
+        diary_today=Exists(diary_today),
         event_rows=ArraySubquery(events),
         log_dates=ArraySubquery(logs.values("date")),
         log_statuses=ArraySubquery(logs.values("status")),
@@ -219,6 +231,7 @@ def _current_plan_state_query():
 _EVENT_FIELDS = tuple(f.attname for f in PlanEvent._meta.concrete_fields)
 _CURRENT_PLAN_STATE = Prepared(_current_plan_state_query)
 _STATE_ARRAYS = (
+    "diary_today",
     "event_rows",
     "log_dates",
     "log_statuses",
@@ -263,7 +276,8 @@ def current_plan_state(patient, today: dt.date) -> PlanState | None:
             )
         )
     )
-    return _plan_state(plan, events, logs, side_effects, today)
+    state = _plan_state(plan, events, logs, side_effects, today)
+    return replace(state, diary_today=arrays["diary_today"])
 
 
 def plan_state_reused(patient, plan: Plan, today: dt.date, state: PlanState | None) -> PlanState:
@@ -277,14 +291,7 @@ def plan_state_with_log(state: PlanState, log: DoseLog) -> PlanState:
     """The same plan state after `log` was written, without reading it all again."""
     logs = state.logs.with_log(log)
     spec = engine.with_logged(state.spec, logs.statuses)
-    return PlanState(
-        plan=state.plan,
-        events=state.events,
-        spec=spec,
-        logs=logs,
-        today=state.today,
-        sleep_days=state.sleep_days,
-    )
+    return replace(state, spec=spec, logs=logs)
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,13 @@ def _render_today(request, plan, *, status=200, error="", state=None, now=None):
         # Built once for the dose card and the supply panel.
         state = selectors.plan_state(request.user, plan, request.user.profile.local_today(now))
     t = selectors.tonight(request.user, plan, now=now, state=state)
-    context = {"t": t, "dose_error": error}
+    diary_done = state.diary_today if state.today == t.local_today else None
+    if diary_done is None:
+        diary_done = symptom_selectors.diary_entry(request.user, t.local_today) is not None
+    context = {"t": t, "dose_error": error, "diary_done": diary_done}
     if request.htmx:
         return render(request, "titration/today.html#dose-card", context, status=status)
     context.update(
-        diary_done=symptom_selectors.diary_entry(request.user, t.local_today) is not None,
         questionnaires=symptom_selectors.open_questionnaires(request.user, plan, t.local_today),
         week_lines=symptom_selectors.weekly_summary(request.user, t.local_today),
         supply=selectors.supply_status(request.user, plan, now=now, state=state),

@@ -11,7 +11,12 @@ from django.utils import timezone
 from titration.models import DoseLog, SupplyEntry
 from titration.services import supply_record
 
-from ..factories import DoseLogFactory, SafetyScreeningFactory, onboarded_patient
+from ..factories import (
+    DiaryEntryFactory,
+    DoseLogFactory,
+    SafetyScreeningFactory,
+    onboarded_patient,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -223,8 +228,10 @@ def test_reporting_opioids_after_the_plan_began_hides_the_dose(client, patient):
 # events, the dose log and the diary (gate window, sleep side effects included) serves the
 # check, the write and the card: one statement on PostgreSQL, four elsewhere; the insert and
 # the clinic review request (one upsert; in a test's transaction, within a savepoint: three
-# statements); session save (three). Fixed whatever the history.
-DOSE_POST_QUERIES = 11 if connection.vendor == "postgresql" else 14
+# statements); session save (three). Whether today's diary is done (for the card's
+# invitation) is read in the same statement on PostgreSQL, in one more elsewhere. Fixed
+# whatever the history.
+DOSE_POST_QUERIES = 11 if connection.vendor == "postgresql" else 15
 
 
 @pytest.mark.parametrize("days", [10, 90])
@@ -244,3 +251,20 @@ def test_a_dose_post_reads_the_plan_once_whatever_the_history(
     assert response.status_code == 200
     assert "✓ Taken at" in response.content.decode()
     assert DoseLog.objects.get(patient=user, date=today).status == DoseLog.Status.TAKEN
+
+
+@pytest.mark.parametrize("diary_done", [False, True])
+def test_the_card_after_i_took_it_invites_the_diary_only_if_it_is_not_done(client, diary_done):
+    user = onboarded_patient(start_date=timezone.now().date() - dt.timedelta(days=10))
+    today = user.profile.local_today()
+    if diary_done:
+        DiaryEntryFactory(patient=user, date=today, pain=4)
+    DiaryEntryFactory(patient=user, date=today - dt.timedelta(days=1), pain=5)  # not today's
+    client.force_login(user)
+    response = client.post(reverse("dose_take"), {"day": today.isoformat()}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "✓ Taken at" in body
+    assert ("How was your day?" in body) is not diary_done
+    # The full page says the same.
+    page = client.get(reverse("today")).content.decode()
+    assert ("How was your day?" in page) is not diary_done

@@ -189,6 +189,8 @@ def test_the_current_plan_state_is_the_plan_state_of_the_current_plan(
     _same_state(mine, expected)
     assert mine.plan.pk == plan.pk
     assert not hasattr(mine.plan, "log_dates")  # the arrays are not left on the plan
+    diary_today = (today - START).days in side_effects
+    assert mine.diary_today == (diary_today if connection.vendor == "postgresql" else None)
     for day in expected.statuses:  # whole entries, read when asked for
         assert _fields(mine.logs[day]) == _fields(expected.logs[day])
 
