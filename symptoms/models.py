@@ -89,8 +89,13 @@ class DiaryEntryQuerySet(models.QuerySet):
 class DiaryEntry(models.Model):
     """One patient's day: ratings, side effects, factors and notes. Any subset may be saved."""
 
+    # No index of its own: the one-per-day constraint's index (patient, date) serves every
+    # lookup by patient, in date order, and each save updates one index fewer.
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="diary_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="diary_entries",
+        db_index=False,
     )
     date = models.DateField(help_text="The patient's local date.")
 

@@ -184,8 +184,13 @@ class DoseLog(models.Model):
         EMAIL = "email", "Email link"
         DEMO = "demo", "Demo data"
 
+    # No index of its own: the one-per-day constraint's index (patient, date) serves every
+    # lookup by patient, in date order, and each dose saved updates one index fewer.
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dose_logs"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dose_logs",
+        db_index=False,
     )
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="dose_logs")
     date = models.DateField(help_text="The patient's local date the dose was due.")
