@@ -89,26 +89,24 @@ def database_ready(env: dict, *, patients: int) -> None:
     vacuum()
 
 
-def vacuum(table: str = "") -> None:
-    """VACUUM (ANALYZE) the bench database, or one table: what autovacuum does in
+def vacuum() -> None:
+    """VACUUM (ANALYZE) the bench database, before any measurement: what autovacuum does in
     production. This machine's PostgreSQL runs with autovacuum off, and every run leaves dead
     rows behind (each request rewrites its session row, each reset deletes thousands of
-    doses): measured without this, the figures would be those of tables bloated by every
-    earlier run, which no production database is."""
+    doses): without this, each run measured tables bloated by every run before it, which no
+    production database is. Not between phases: its writes would land in the phase measured
+    next."""
     with psycopg.connect(common.DATABASE_URL, autocommit=True) as conn:
-        conn.execute(f"VACUUM (ANALYZE) {table}")
+        conn.execute("VACUUM (ANALYZE)")
 
 
 def doses_reset() -> int:
-    """Remove the doses the benchmarks logged (seeded ones are marked as demo data), and
-    vacuum the table as autovacuum would after so many deletes.
+    """Remove the doses the benchmarks logged (seeded ones are marked as demo data).
 
     Plain SQL on its own connection, so it can be called from the load client's event loop.
     """
     with psycopg.connect(common.DATABASE_URL, autocommit=True) as conn:
-        removed = conn.execute("DELETE FROM titration_doselog WHERE source <> 'demo'").rowcount
-    vacuum("titration_doselog")
-    return removed
+        return conn.execute("DELETE FROM titration_doselog WHERE source <> 'demo'").rowcount
 
 
 def seed(patients: int) -> None:
