@@ -183,7 +183,7 @@ def plan_state(patient, plan: Plan, today: dt.date, *, full_log: bool = True) ->
     return _plan_state(plan, events, logs, side_effects, today)
 
 
-def _plan_state(plan, events, logs, side_effects, today) -> PlanState:
+def _plan_state(plan, events, logs, side_effects, today, diary_today=None) -> PlanState:
     spec = plan.spec(
         events,
         worst_side_effect_by_day=side_effects.worst_by_day,
@@ -197,6 +197,7 @@ def _plan_state(plan, events, logs, side_effects, today) -> PlanState:
         logs=logs,
         today=today,
         sleep_days=side_effects.sleep_days,
+        diary_today=diary_today,
     )
 
 
@@ -229,6 +230,7 @@ def _current_plan_state_query():
 
 
 _EVENT_FIELDS = tuple(f.attname for f in PlanEvent._meta.concrete_fields)
+_EVENT_MODEL_FIELDS = tuple(PlanEvent._meta.get_field(name) for name in _EVENT_FIELDS)
 _CURRENT_PLAN_STATE = Prepared(_current_plan_state_query)
 _STATE_ARRAYS = (
     "diary_today",
@@ -258,10 +260,11 @@ def current_plan_state(patient, today: dt.date) -> PlanState | None:
         return None
     plan = plans[0]
     arrays = {name: plan.__dict__.pop(name) for name in _STATE_ARRAYS}
-    fields = [PlanEvent._meta.get_field(name) for name in _EVENT_FIELDS]
     events = [
         PlanEvent.from_db(
-            alias, _EVENT_FIELDS, [field.to_python(row[field.attname]) for field in fields]
+            alias,
+            _EVENT_FIELDS,
+            [field.to_python(row[field.attname]) for field in _EVENT_MODEL_FIELDS],
         )
         for row in arrays["event_rows"]
     ]
@@ -276,8 +279,7 @@ def current_plan_state(patient, today: dt.date) -> PlanState | None:
             )
         )
     )
-    state = _plan_state(plan, events, logs, side_effects, today)
-    return replace(state, diary_today=arrays["diary_today"])
+    return _plan_state(plan, events, logs, side_effects, today, arrays["diary_today"])
 
 
 def plan_state_reused(patient, plan: Plan, today: dt.date, state: PlanState | None) -> PlanState:
