@@ -107,6 +107,15 @@ def test_a_new_patient_signs_up_sets_up_and_logs_the_first_dose(page, check_page
     local = timezone.localtime(log.logged_at, zoneinfo.ZoneInfo(PATIENT_TIME_ZONE))
     expect(status).to_contain_text(f"Taken at {local:%H:%M}")  # the patient's clock, not UTC
 
+    # A slip of the finger: Undo on the card htmx swapped in (posted with the page's CSRF
+    # header; the swapped card carries no token of its own), then log it again.
+    card.get_by_role("button", name="Undo").click()
+    expect(card.get_by_role("button", name="I took it")).to_be_visible()
+    assert not DoseLog.objects.filter(patient__email="robin@example.org").exists()
+    card.get_by_role("button", name="I took it").click()
+    expect(status).to_contain_text(re.compile(r"Taken at \d\d:\d\d"))
+    assert DoseLog.objects.filter(patient__email="robin@example.org").count() == 1
+
 
 def test_a_patient_who_takes_opioids_is_stopped_before_any_plan(page, check_page):
     _sign_up_and_verify(page, check_page, first_name="Jo", email="jo@example.org")

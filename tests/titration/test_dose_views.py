@@ -268,3 +268,28 @@ def test_the_card_after_i_took_it_invites_the_diary_only_if_it_is_not_done(clien
     # The full page says the same.
     page = client.get(reverse("today")).content.decode()
     assert ("How was your day?" in page) is not diary_done
+
+
+def test_the_card_htmx_swaps_in_is_posted_with_the_header_token_and_the_page_keeps_its_own():
+    from django.test import Client
+
+    user = onboarded_patient(start_date=timezone.now().date() - dt.timedelta(days=10))
+    today = user.profile.local_today()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    page = client.get(reverse("today")).content.decode()
+    assert page.count('name="csrfmiddlewaretoken"') >= 1  # "I took it" works without JavaScript
+    token = client.cookies["csrftoken"].value
+    htmx = {"HTTP_HX_REQUEST": "true"}
+
+    card = client.post(reverse("dose_take"), {"day": today}, HTTP_X_CSRFTOKEN=token, **htmx)
+    assert card.status_code == 200
+    assert "✓ Taken at" in card.content.decode()
+    assert "csrfmiddlewaretoken" not in card.content.decode()
+    # Undo from that card: htmx sends the header (base.html's hx-headers); without it, refused.
+    assert client.post(reverse("dose_undo"), {"day": today}, **htmx).status_code == 403
+    assert DoseLog.objects.filter(patient=user, date=today).exists()
+    undone = client.post(reverse("dose_undo"), {"day": today}, HTTP_X_CSRFTOKEN=token, **htmx)
+    assert undone.status_code == 200
+    assert "I took it" in undone.content.decode()
+    assert not DoseLog.objects.filter(patient=user, date=today).exists()
