@@ -228,9 +228,6 @@ SESSION_IDLE_SECONDS_PATIENT = SESSION_COOKIE_AGE
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
-# Database sessions; the refresh above is one asynchronously committed statement on
-# PostgreSQL (accounts/sessions.py says why that is safe).
-SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
