@@ -209,7 +209,7 @@ async def measure(port, people, args):
                 report("floor", await closed(floor_post(port, people), concurrency=c, seconds=s))
             )
             around = (floors[-2].throughput() + floors[-1].throughput()) / 2
-            slices[name].append((result, result.throughput() / around))
+            slices[name].append((result, around))
     floor = statistics.median(f.throughput() for f in floors)
 
     print(
@@ -235,9 +235,11 @@ async def measure(port, people, args):
     ]
     for name, window in (("dose", dose_lat), ("diary", diary_lat)):
         lat, rate = window.result, window.rate
-        ratios = [ratio for _, ratio in slices[name]]
-        ratio = statistics.median(ratios)
+        # Each slice against the floor around it; the figure is the median slice and the
+        # median of the floors around the slices, so the table's ratio is theirs.
+        ratios = [r.throughput() / around for r, around in slices[name]]
         throughput = statistics.median(r.throughput() for r, _ in slices[name])
+        around = statistics.median(a for _, a in slices[name])
         errors = sum(r.errors() for r, _ in slices[name]) + lat.errors()
         details = [d for r, _ in slices[name] for d in r.error_details(2)] + lat.error_details(2)
         rows += [
@@ -246,12 +248,11 @@ async def measure(port, people, args):
                 f"{name} POST capacity",
                 throughput,
                 "req/s",
-                floor,
+                around,
                 ">= 0.5 x floor",
-                ratio >= 0.5,
-                "ratio to the floor around each slice: "
-                + ", ".join(f"{x:.2f}" for x in ratios)
-                + f" (median {ratio:.2f})",
+                throughput >= 0.5 * around,
+                "each slice against the floor either side of it: "
+                + ", ".join(f"{x:.2f}" for x in ratios),
             ),
             common.Row(
                 "http",
