@@ -156,12 +156,25 @@ STEADY = 0.15
 
 @dataclass
 class Window:
-    result: common.LoadResult
-    rate: float
-    floors: list  # (before, after) for each attempt, in req/s
+    attempts: list  # (result, rate, floor before, floor after) for each attempt
+
+    @property
+    def result(self) -> common.LoadResult:
+        return self.attempts[-1][0]
+
+    @property
+    def rate(self) -> float:
+        return self.attempts[-1][1]
+
+    def errors(self) -> int:
+        """Over every attempt: a repeated window's errors still count."""
+        return sum(result.errors() for result, *_ in self.attempts)
+
+    def error_details(self, limit) -> list[str]:
+        return [d for result, *_ in self.attempts for d in result.error_details(limit)]
 
     def note(self) -> str:
-        tries = ", ".join(f"{b:.0f} -> {a:.0f}" for b, a in self.floors)
+        tries = ", ".join(f"{b:.0f} -> {a:.0f}" for *_, b, a in self.attempts)
         return f"floor before -> after the window: {tries} req/s"
 
 
@@ -172,7 +185,7 @@ async def latency_window(port, people, name, make, args, *, reset=False):
     `--attempts` times, every attempt reported."""
     closed = common.closed_loop
     c, s = args.concurrency, args.floor_seconds
-    floors = []
+    attempts = []
     for _ in range(args.attempts):
         if reset:
             seed.doses_reset()
@@ -180,11 +193,11 @@ async def latency_window(port, people, name, make, args, *, reset=False):
         rate = before / 2
         result = await common.open_loop(make(), rate=rate, seconds=args.latency_seconds)
         after = (await closed(floor_post(port, people), concurrency=c, seconds=s)).throughput()
-        floors.append((before, after))
+        attempts.append((result, rate, before, after))
         report(f"{name} at {rate:.0f}/s (floor {before:.0f} -> {after:.0f})", result)
         if abs(after / before - 1) <= STEADY:
             break
-    return Window(result, rate, floors)
+    return Window(attempts)
 
 
 async def measure(port, people, args):
@@ -240,8 +253,9 @@ async def measure(port, people, args):
         ratios = [r.throughput() / around for r, around in slices[name]]
         throughput = statistics.median(r.throughput() for r, _ in slices[name])
         around = statistics.median(a for _, a in slices[name])
-        errors = sum(r.errors() for r, _ in slices[name]) + lat.errors()
-        details = [d for r, _ in slices[name] for d in r.error_details(2)] + lat.error_details(2)
+        errors = sum(r.errors() for r, _ in slices[name]) + window.errors()
+        details = [d for r, _ in slices[name] for d in r.error_details(2)]
+        details += window.error_details(2)
         rows += [
             common.Row(
                 "http",
