@@ -5,8 +5,9 @@ gunicorn, measured side by side with the floor's POST twin (bench/urls.py) in th
 
 1. capacity: `--concurrency` clients sending back to back for `--seconds` (closed loop), in
    `--rounds` rounds of floor, dose, floor, diary, and the floor once more at the end: each
-   slice of a workload is divided by the mean of the floor's slices either side of it, and
-   the figure is the median of those ratios (the machine's speed drifts within a minute);
+   slice of a workload is set against the mean of the floor's slices either side of it, and
+   the figure is the median slice against the median of those floors (the machine's speed
+   drifts within a minute);
 2. latency: for the floor, the dose and the diary in turn, a window: the floor's capacity
    (`--floor-seconds`), requests started at a fixed rate of half of it for
    `--latency-seconds` (open loop; p50/p95/p99 counted from each request's scheduled start),
@@ -210,7 +211,7 @@ async def measure(port, people, args):
     )
     # Each slice of a workload sits between two slices of the floor, and its ratio is taken
     # to their mean: the machine's speed drifts (see STEADY), and a floor measured tens of
-    # seconds away is not the same machine. The figure is the median over the rounds.
+    # seconds away is not the same machine.
     seed.doses_reset()
     makers = {"dose": dose_take(port, people), "diary": diary_save(port, people)}
     floors = [report("floor", await closed(floor_post(port, people), concurrency=c, seconds=s))]
