@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ PATIENT_PAGES = ["today", "dose_skip", "dose_late"]
 # effects, today, week), questionnaires, session save: a fixed number whatever the history.
 TODAY_QUERIES = 14
 PATIENT_POSTS = ["dose_take", "dose_skip", "dose_undo", "dose_late"]
+EVENING = dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC)  # 20:00 in London
 
 
 @pytest.mark.parametrize("name", PATIENT_PAGES)
@@ -254,6 +256,7 @@ def test_a_dose_post_reads_the_plan_once_whatever_the_history(
 
 
 @pytest.mark.parametrize("diary_done", [False, True])
+@time_machine.travel(EVENING, tick=False)  # after midnight the button logs last night's dose
 def test_the_card_after_i_took_it_invites_the_diary_only_if_it_is_not_done(client, diary_done):
     user = onboarded_patient(start_date=timezone.now().date() - dt.timedelta(days=10))
     today = user.profile.local_today()
@@ -270,9 +273,8 @@ def test_the_card_after_i_took_it_invites_the_diary_only_if_it_is_not_done(clien
     assert ("How was your day?" in page) is not diary_done
 
 
+@time_machine.travel(EVENING, tick=False)
 def test_the_card_htmx_swaps_in_is_posted_with_the_header_token_and_the_page_keeps_its_own():
-    from django.test import Client
-
     user = onboarded_patient(start_date=timezone.now().date() - dt.timedelta(days=10))
     today = user.profile.local_today()
     client = Client(enforce_csrf_checks=True)
