@@ -110,6 +110,12 @@ def available_time_zones():
     )
 
 
+class PatientProfileQuerySet(models.QuerySet):
+    def record_changed_mark(self, patient, now=None):
+        """Note that the patient's record changed, for the sweeps above to pick up."""
+        return self.filter(user=patient).update(record_changed_at=now or timezone.now())
+
+
 class PatientProfile(models.Model):
     """A patient's own settings: where they live in time and how they take LDN."""
 
@@ -134,8 +140,14 @@ class PatientProfile(models.Model):
         "concentration (mg per mL)", max_digits=5, decimal_places=2, null=True, blank=True
     )
     onboarded_at = models.DateTimeField(null=True, blank=True)
+    # Set by every save to the patient's record (a dose, the diary, the plan, the safety
+    # screen): apps built on the record (the clinic's alerts) sweep for it instead of being
+    # called from below.
+    record_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientProfileQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -161,6 +173,16 @@ class PatientProfile(models.Model):
     @property
     def is_liquid(self):
         return self.formulation == self.Formulation.LIQUID
+
+    @property
+    def dose_clock_time(self) -> dt.time:
+        """The wall time the dose (and its reminder) is due: the time the patient chose, else
+        the default for bedtime or morning dosing."""
+        if self.reminder_time is not None:
+            return self.reminder_time
+        if self.dose_time == self.DoseTime.MORNING:
+            return self.DEFAULT_MORNING
+        return self.DEFAULT_BEDTIME
 
     def local_now(self, now=None):
         return (now or timezone.now()).astimezone(self.zone)

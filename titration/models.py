@@ -148,10 +148,20 @@ class PlanEvent(models.Model):
         related_name="+",
         help_text="Who recorded it; empty for the app's own automatic events.",
     )
+    # The offer or form this event answers: a repeated confirm (double tap, two tabs, a
+    # resent form) meets the constraint instead of recording a second event.
+    confirmation_key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["effective_date", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "confirmation_key"],
+                condition=~models.Q(confirmation_key=""),
+                name="one_event_per_confirmation",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} on {self.effective_date}"
@@ -200,6 +210,9 @@ class DoseLog(models.Model):
     is_late_entry = models.BooleanField(default=False)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.APP)
     logged_at = models.DateTimeField()
+    # When the dose was taken (now, or the earlier time the patient stated); empty for a
+    # skip. The spacing rule reads it: two taken doses are never less than 6 hours apart.
+    taken_at = models.DateTimeField(null=True, blank=True)
 
     objects = DoseLogQuerySet.as_manager()
 
