@@ -89,8 +89,9 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
         summary = {"step_status": PatientSummary.StepStatus.NO_PLAN, "as_of": today}
         return Review(facts, summary)
 
-    state = titration_selectors.plan_state(patient, plan, today)
-    days = engine.schedule(state.spec, until=today, since=plan.start_date)
+    record = titration_selectors.record_of(patient, plan, now=now)
+    spec = record.decide(now or timezone.now()).spec
+    days = engine.schedule(spec, until=today, since=plan.start_date)
     due_days = [d.day for d in days if d.is_due]
     first = plan.start_date - dt.timedelta(days=progress.WINDOW)
     entries = list(
@@ -104,7 +105,7 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
         levels = {label: getattr(entry, name) or 0 for name, label in SIDE_EFFECTS.items()}
         if any(levels.values()):
             side_effects[entry.date] = levels
-    last_log = max(state.logs.values(), key=lambda log: log.date, default=None)
+    last_log = max(record.logs.values(), key=lambda log: log.date, default=None)
     facts = alert_rules.Facts(
         today=today,
         plan_start=plan.start_date,
@@ -112,7 +113,7 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
         side_effects=side_effects,
         pain=pain,
         due_days=due_days,
-        logged=state.statuses,
+        logged=spec.logged,
         last_diary=entries[0].date if entries else None,
         last_dose=last_log.date if last_log else None,
     )
@@ -120,9 +121,9 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
     base = progress.baseline(pain, plan.start_date)
     current = progress.mean_of_window(pain, today)
     change = progress.Change(base, current) if base is not None and current is not None else None
-    week = adherence_rules.adherence(today=today, days=7, due_days=due_days, logs=state.statuses)
-    activity = [e.updated_at for e in entries[:1]] + [log.logged_at for log in state.logs.values()]
-    today_dose = days[-1] if days else engine.dose_on(state.spec, today)
+    week = adherence_rules.adherence(today=today, days=7, due_days=due_days, logs=spec.logged)
+    activity = [e.updated_at for e in entries[:1]] + [log.logged_at for log in record.logs.values()]
+    today_dose = days[-1] if days else engine.dose_on(spec, today)
     summary = {
         "as_of": today,
         "plan_day": today_dose.plan_day or None,

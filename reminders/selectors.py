@@ -11,12 +11,12 @@ from functools import reduce
 from operator import or_
 
 from allauth.account.models import EmailAddress
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import PatientProfile, User, available_time_zones
-from titration import schedule as engine
-from titration.models import ENGINE_EVENT_KINDS, DoseLog, Plan, PlanEvent, SafetyScreening
+from titration import selectors as titration_selectors
 
 from . import due
 from .models import Reminder, ReminderSettings
@@ -41,15 +41,9 @@ def reminder_recipients():
     """Patients who may get reminders, annotated with the wall time they use (their zone is the
     profile's, or the home zone where `_ON_HOME_CLOCK` holds)."""
     verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
-    latest_screen = SafetyScreening.objects.filter(patient=OuterRef("pk")).order_by(
-        "-created_at", "-id"
-    )
     return (
         User.objects.filter(role=User.Role.PATIENT, is_active=True, profile__reminders_enabled=True)
         .filter(Exists(verified))
-        # Opioid use reported: no dose is shown until the prescriber decides, so no reminder.
-        .annotate(opioid_block=Subquery(latest_screen.values("opioid_use")[:1]))
-        .exclude(opioid_block=True)
         .annotate(
             reminder_at=Coalesce(
                 "profile__reminder_time",
@@ -174,74 +168,39 @@ def nudges_due(after: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.dat
 
 
 def doses_still_due(
-    pairs: Collection[tuple[int, dt.date]], *, recipients_checked: bool = False
+    pairs: Collection[tuple[int, dt.date]],
+    *,
+    recipients_checked: bool = False,
+    now: dt.datetime | None = None,
+    sending: bool = False,
 ) -> dict[tuple[int, dt.date], Decimal]:
     """Of (patient id, local date) pairs, those that still need a reminder, with the dose.
 
-    Not if reminders are off, the account is not verified (skipped when the pairs come from
-    `firsts_due`, which asked already: `recipients_checked`), the dose is logged (taken or
-    skipped), or the plan has no dose that day (not started, paused or stopped).
+    The dose decision at `now` (titration.decision) answers, as Today does: the date must be
+    the one Today's card is about, not logged and due (not blocked, paused or stopped).
+    When `sending`, it must also be allowed to be taken now (the spacing rule); before that,
+    a dose that will be allowed later in its window still counts. Not if reminders are off
+    or the account is not verified (skipped when the pairs come from `firsts_due`, which
+    asked already: `recipients_checked`).
     """
+    now = now or timezone.now()
     ids = sorted({pk for pk, _ in pairs})
-    dates = {day for _, day in pairs}
-    eligible, logged, plans = set(ids) if recipients_checked else set(), set(), {}
-    for chunk in _chunks(ids):
-        if not recipients_checked:
+    eligible = set(ids) if recipients_checked else set()
+    if not recipients_checked:
+        for chunk in _chunks(ids):
             eligible.update(reminder_recipients().filter(pk__in=chunk).values_list("pk", flat=True))
-        logged.update(
-            DoseLog.objects.filter(patient_id__in=chunk, date__in=dates).values_list(
-                "patient_id", "date"
-            )
-        )
-        # The newest plan is the current one (titration.selectors.current_plan).
-        for row in (
-            Plan.objects.filter(patient_id__in=chunk)
-            .order_by("patient_id", "-created_at", "-id")
-            .values_list("patient_id", "pk", *_PLAN_FIELDS)
-        ):
-            plans.setdefault(row[0], row[1:])
-    events = _plan_events([plan[0] for plan in plans.values()])
-    # Patients on the same plan (same protocol, start and events) get the same dose: the
-    # schedule is worked out once per plan shape and day, not once per patient.
-    specs, doses, result = {}, {}, {}
+    decisions = titration_selectors.dose_decisions(
+        [pk for pk in ids if pk in eligible], now=now
+    )
+    result = {}
     for pk, day in pairs:
-        if pk not in eligible or (pk, day) in logged or pk not in plans:
+        d = decisions.get(pk)
+        if d is None or d.dose_day != day or d.log is not None or not d.due.is_due:
             continue
-        plan_pk, *fields = plans[pk]
-        shape = (*(repr(value) for value in fields), events.get(plan_pk, ()))
-        if (shape, day) not in doses:
-            if shape not in specs:
-                plan = Plan(**dict(zip(_PLAN_FIELDS, fields, strict=True)))
-                specs[shape] = plan.spec(
-                    events=[
-                        PlanEvent(**dict(zip(_EVENT_FIELDS, e, strict=True))) for e in shape[-1]
-                    ]
-                )
-            doses[(shape, day)] = engine.dose_on(specs[shape], day)
-        dose = doses[(shape, day)]
-        if dose.is_due:
-            result[(pk, day)] = dose.dose_mg
+        if d.take is not None and (sending or d.take.allowed_from is None):
+            continue
+        result[(pk, day)] = d.dose_mg
     return result
-
-
-_PLAN_FIELDS = ("protocol", "target_mg", "start_date", "custom_steps")
-_EVENT_FIELDS = ("kind", "effective_date", "days")
-
-
-def _plan_events(plan_ids: list[int]) -> dict[int, tuple[tuple, ...]]:
-    """Each plan's schedule-changing events as plain values in the plan's own order, in a
-    query per chunk: at the evening peak this is tens of thousands of plans, and
-    `prefetch_related` spends more time matching them up than the database spends finding
-    them."""
-    events = {}
-    for chunk in _chunks(plan_ids):
-        for plan_id, *values in (
-            PlanEvent.objects.filter(plan_id__in=chunk, kind__in=ENGINE_EVENT_KINDS)
-            .order_by("plan_id", *PlanEvent._meta.ordering)
-            .values_list("plan_id", *_EVENT_FIELDS)
-        ):
-            events.setdefault(plan_id, []).append(tuple(values))
-    return {plan_id: tuple(plan_events) for plan_id, plan_events in events.items()}
 
 
 def last_reminder(patient) -> Reminder | None:

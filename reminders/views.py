@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import patient_required
 from accounts.models import User
+from titration import selectors as titration_selectors
 from titration import services as titration_services
 
 from . import selectors, services, tokens
@@ -66,7 +67,15 @@ def reminder_action(request, token):
     )
     used = reminder.link_used_at is not None and claim.action != tokens.Action.SNOOZE
     if request.method == "GET" and not used:
-        context = {"claim": claim, "reminder": reminder, "title": ACTION_TITLES[claim.action]}
+        patient = reminder.patient
+        plan = titration_selectors.current_plan(patient)
+        d = titration_selectors.dose_decision(patient, plan) if plan is not None else None
+        context = {
+            "claim": claim,
+            "reminder": reminder,
+            "d": d,
+            "title": ACTION_TITLES[claim.action],
+        }
         return render(request, "reminders/confirm.html", context)
     try:
         if used:
@@ -78,18 +87,9 @@ def reminder_action(request, token):
             "This link has already been used",
             "Each link in a reminder email works once. Log in to see what is recorded.",
         )
-    except titration_services.DoseAlreadyLogged as exc:
-        return _problem(
-            request,
-            "Already recorded",
-            f"Your dose for that night is already logged ({exc.log.get_status_display().lower()}).",
-        )
-    except (
-        services.LinkNoLongerValid,
-        services.NoMoreSnoozes,
-        titration_services.NothingDue,
-        titration_services.DoseDateNotAllowed,
-    ) as exc:
+    except titration_services.DoseRefused as exc:
+        return _problem(request, "Not recorded", f"{exc} Log in to see today's dose.")
+    except (services.LinkNoLongerValid, services.NoMoreSnoozes) as exc:
         return _problem(request, "We couldn't do that from this link", f"{exc} Log in to check.")
     context = {"claim": claim, "result": result, "profile": reminder.patient.profile}
     return render(request, "reminders/done.html", context)

@@ -1,7 +1,11 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
+
+from titration import adherence as adherence_rules
 from titration import schedule as engine
+from titration import selectors as titration_selectors
 from titration.templatetags.dose import mg as format_mg
 
 from . import charts, progress
@@ -192,13 +196,12 @@ def open_questionnaires(patient, plan, today):
 
 def report_context(patient, plan, start: dt.date, end: dt.date):
     """The doctor report for a chosen period: plan, doses, adherence, progress, notes."""
-    from titration import adherence as adherence_rules
-    from titration import selectors as titration_selectors
-
-    state = titration_selectors.plan_state(patient, plan, end)
-    days = engine.schedule(state.spec, until=end, since=start)
+    now = timezone.now()
+    record = titration_selectors.record_of(patient, plan, now=now)
+    spec = record.decide(now).spec
+    days = engine.schedule(spec, until=end, since=start)
     due_days = [d.day for d in days if d.is_due]
-    statuses = {day: log.status for day, log in state.logs.items() if start <= day <= end}
+    statuses = {day: log.status for day, log in record.logs.items() if start <= day <= end}
     steps, previous = [], None
     for d in days:
         if d.dose_mg is not None and d.dose_mg != previous:
@@ -209,7 +212,7 @@ def report_context(patient, plan, start: dt.date, end: dt.date):
         "end": end,
         "plan": plan,
         "steps": steps,
-        "events": [e for e in state.events if start <= e.effective_date <= end],
+        "events": [e for e in record.events if start <= e.effective_date <= end],
         "adherence": adherence_rules.adherence(
             today=end, days=(end - start).days + 1, due_days=due_days, logs=statuses
         ),

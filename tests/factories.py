@@ -88,8 +88,18 @@ class DoseLogFactory(factory.django.DjangoModelFactory):
     patient = factory.SelfAttribute("plan.patient")
     date = factory.LazyAttribute(lambda o: o.plan.start_date)
     status = DoseLog.Status.TAKEN
-    dose_mg = factory.LazyAttribute(lambda o: o.plan.dose_on(o.date).dose_mg)
+    dose_mg = factory.LazyAttribute(lambda o: o.plan.planned_dose_on(o.date).dose_mg)
     logged_at = factory.LazyFunction(timezone.now)
+    # Taken at the dose time in the patient's zone on that date (21:30 unless set).
+    taken_at = factory.LazyAttribute(
+        lambda o: (
+            dt.datetime.combine(
+                o.date, o.patient.profile.dose_clock_time, tzinfo=o.patient.profile.zone
+            )
+            if o.status == DoseLog.Status.TAKEN
+            else None
+        )
+    )
 
 
 class DiaryEntryFactory(factory.django.DjangoModelFactory):

@@ -4,13 +4,14 @@ from decimal import Decimal
 from django import forms
 
 from .models import DoseLog
-from .services import allowed_log_dates
 
 
 class SkipForm(forms.Form):
-    def __init__(self, *args, morning=False, **kwargs):
+    def __init__(self, *args, morning=False, earlier=False, **kwargs):
         super().__init__(*args, **kwargs)
-        if morning:
+        if earlier:
+            self.fields["reason"].label = "Why was it skipped? (optional)"
+        elif morning:
             self.fields["reason"].label = "Why are you skipping today? (optional)"
 
     reason = forms.CharField(
@@ -23,14 +24,16 @@ class SkipForm(forms.Form):
 
 
 class LateDoseForm(forms.Form):
-    """Log a dose for one of the two days before today."""
+    """Record a missed dose: skipped, or taken at a time the patient states."""
 
     day = forms.TypedChoiceField(
-        label="Which day?",
+        label="Which day's dose?",
         coerce=dt.date.fromisoformat,
         widget=forms.RadioSelect,
         error_messages={
-            "invalid_choice": "You can log a dose for today or the 2 days before, not other dates."
+            "invalid_choice": "You can record a dose for today or the 2 days before, "
+            "not other dates.",
+            "required": "Choose which day's dose this is.",
         },
     )
     status = forms.ChoiceField(
@@ -42,13 +45,34 @@ class LateDoseForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose whether you took it or skipped it."},
     )
+    taken_at = forms.DateTimeField(
+        label="When did you take it? (your local time)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": "Enter the date and time you took it, like 2026-12-01 22:15."},
+    )
 
-    def __init__(self, *args, today: dt.date, **kwargs):
+    def __init__(self, *args, days: list[dt.date], today: dt.date, zone, **kwargs):
         super().__init__(*args, **kwargs)
+        self.zone = zone
         self.fields["day"].choices = [
             (d.isoformat(), d.strftime("%A %-d %B") + (" (today)" if d == today else ""))
-            for d in allowed_log_dates(today)
+            for d in days
         ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == DoseLog.Status.TAKEN:
+            taken_at = data.get("taken_at")
+            if taken_at is None and "taken_at" not in self.errors:
+                self.add_error("taken_at", "Enter the date and time you took it.")
+            elif taken_at is not None:
+                # Typed as the patient's wall time, in their zone (not the server's).
+                data["taken_at"] = taken_at.replace(tzinfo=None).replace(tzinfo=self.zone)
+        else:
+            data["taken_at"] = None
+        return data
 
 
 class HoldForm(forms.Form):

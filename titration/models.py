@@ -5,8 +5,45 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from . import schedule as engine
+
+OPIOID_FREE_DAYS = 7  # naltrexone labelling: opioid-free 7-10 days before starting
+
+
+def opioid_block_holds(screenings) -> bool:
+    """Whether reported opioid use still blocks the plan, from a patient's screenings in the
+    order they were answered.
+
+    A report is lifted by a linked clinician (`cleared_at`), or by the patient answering
+    again at least 7 days later that they have taken no opioid since and that their
+    prescriber knows (DOMAIN.md, dose safety). Answering "no" a minute later lifts nothing.
+    """
+    open_report = None
+    for screening in screenings:
+        if screening.opioid_use:
+            open_report = None if screening.cleared_at else screening
+        elif (
+            open_report is not None
+            and screening.opioid_free_confirmed
+            and screening.created_at - open_report.created_at >= dt.timedelta(days=OPIOID_FREE_DAYS)
+        ):
+            open_report = None
+    return open_report is not None
+
+
+class SafetyScreeningQuerySet(models.QuerySet):
+    def plan_blocked(self, patient) -> bool:
+        """The one answer to "does an opioid report block this patient's plan?"."""
+        return opioid_block_holds(self.filter(patient=patient).order_by("created_at", "id"))
+
+    def blocked_among(self, patient_ids) -> set:
+        reported = self.filter(patient_id__in=patient_ids, opioid_use=True).values("patient_id")
+        by_patient = {}
+        for screening in self.filter(patient_id__in=reported).order_by("created_at", "id"):
+            by_patient.setdefault(screening.patient_id, []).append(screening)
+        return {pk for pk, rows in by_patient.items() if opioid_block_holds(rows)}
 
 
 class SafetyScreening(models.Model):
@@ -23,7 +60,23 @@ class SafetyScreening(models.Model):
         "I take a medicine processed by the liver, such as warfarin or diazepam"
     )
     liver_disease = models.BooleanField("I have liver disease")
-    created_at = models.DateTimeField(auto_now_add=True)
+    opioid_free_confirmed = models.BooleanField(
+        "I have taken no opioid in the last 7 days (10 days for methadone or buprenorphine), "
+        "and my prescriber knows",
+        default=False,
+    )
+    # A linked clinician lifted the block of an opioid report.
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SafetyScreeningQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -34,8 +87,8 @@ class SafetyScreening(models.Model):
 
     @property
     def blocks_plan(self):
-        # LDN blocks opioids and can bring on withdrawal: no plan until the prescriber decides.
-        # (titration.selectors.current_plan reads the same field in SQL: keep them together.)
+        # This answer reports opioid use (whether the plan is blocked is
+        # `SafetyScreening.objects.plan_blocked`, which also reads the clearances).
         return self.opioid_use
 
     @property
@@ -46,6 +99,10 @@ class SafetyScreening(models.Model):
 class PlanQuerySet(models.QuerySet):
     def for_patient(self, patient):
         return self.filter(patient=patient)
+
+    def current_for(self, patient):
+        """The patient's current plan: the newest (a change stops the old one)."""
+        return self.filter(patient=patient).order_by(*Plan._meta.ordering).first()
 
 
 class Plan(models.Model):
@@ -113,7 +170,10 @@ class Plan(models.Model):
             as_of=as_of,
         )
 
-    def dose_on(self, day: dt.date) -> engine.DayDose:
+    def planned_dose_on(self, day: dt.date) -> engine.DayDose:
+        """The plan as written, without the tolerance rules or the dose log: for checking
+        a change against the plan, never for telling anyone what to take (the dose
+        decision, titration.decision, does that)."""
         return engine.dose_on(self.spec(), day)
 
 

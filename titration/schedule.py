@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -21,7 +21,6 @@ MIN_DOSE_MG = Decimal("0.5")
 MAX_DOSE_MG = Decimal("6.0")
 DOSE_INCREMENT_MG = Decimal("0.25")
 DEFAULT_TARGET_MG = Decimal("4.5")
-ML_QUANTUM = Decimal("0.1")
 MISSED_IN_A_ROW = 3
 TAKEN_IN_A_ROW_TO_RESUME = 2
 
@@ -104,8 +103,6 @@ class PlanSpec:
     worst_side_effect_by_day: Mapping[dt.date, int] = field(default_factory=dict)
     logged: Mapping[dt.date, str] = field(default_factory=dict)
     as_of: dt.date | None = None
-    # The days walked so far from the start date, and the walk to resume (see `_walked`).
-    _walked_days: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 def protocol_steps(
@@ -119,7 +116,12 @@ def protocol_steps(
     list used to put the patient straight on the target dose from day 1, and a wrong dose must
     fail loudly rather than appear on the Today page.
     """
-    target = min(_decimal(target_mg), MAX_DOSE_MG)
+    target = _decimal(target_mg)
+    if not target.is_finite() or target < MIN_DOSE_MG:
+        raise ValueError(f"The target must be between {MIN_DOSE_MG} mg and {MAX_DOSE_MG} mg.")
+    target = min(target, MAX_DOSE_MG)  # the ceiling holds whatever was asked
+    if target % DOSE_INCREMENT_MG != 0:
+        raise ValueError(f"The target must be a multiple of {DOSE_INCREMENT_MG} mg.")
     protocol = Protocol(protocol)
     if protocol == Protocol.CUSTOM:
         errors = validate_custom_steps(custom_steps)
@@ -210,74 +212,7 @@ def schedule(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> li
     The engine walks day by day from the start date: held and paused days do not count
     towards a step's minimum days, so a hold moves every later step back by the held days.
     """
-    since = since or plan.start_date
-    if not _kept(plan, since, until):
-        return list(_walk(plan, until, since))
-    if until < since:
-        return []
-    days = _walked(plan, until)
-    return days[(since - plan.start_date).days : (until - plan.start_date).days + 1]
-
-
-# A spec's walk is kept on it this far: every page and save asks the same spec several times
-# (the dose due, the schedule for the week's adherence, the next step), and each answer
-# walked from the start date again. The walk is causal (a day depends only on the days
-# before it), so the days walked for one question answer the next. A spec is never changed
-# after it is made (a new dose logged makes a new spec).
-_WALK_KEPT = dt.timedelta(days=3660)
-
-
-def _kept(plan: PlanSpec, since: dt.date, until: dt.date) -> bool:
-    """Whether the days asked for lie in the walk kept on the spec (none before the start)."""
-    return since >= plan.start_date and until <= plan.start_date + _WALK_KEPT
-
-
-def _walked(plan: PlanSpec, until: dt.date) -> list[DayDose]:
-    """The days from the start date, walked at least to `until` (within `_WALK_KEPT`)."""
-    kept = plan._walked_days
-    days = kept.setdefault("days", [])
-    if days and days[-1].day >= until:
-        return days
-    walker = kept.get("walker")
-    if walker is None:
-        # The walk gets a copy of the spec: a walk kept on the spec it walks would be a
-        # reference cycle, left for the garbage collector after every request.
-        walker = kept["walker"] = _walk(replace(plan), plan.start_date + _WALK_KEPT)
-    for day in walker:
-        days.append(day)
-        if day.day >= until:
-            break
-    return days
-
-
-def with_logged(plan: PlanSpec, logged: Mapping[dt.date, str]) -> PlanSpec:
-    """The same plan with `logged` as the doses logged.
-
-    Only days before `as_of` count as taken, skipped or missed, so when no status before
-    `as_of` changes (tonight's dose logged), the walk is the same and the new spec keeps the
-    days already walked.
-    """
-    changed = plan.logged.keys() ^ logged.keys() | {
-        day for day in logged.keys() & plan.logged.keys() if logged[day] != plan.logged[day]
-    }
-    new = replace(plan, logged=logged)
-    if plan.as_of is not None and all(day >= plan.as_of for day in changed):
-        new._walked_days.update(plan._walked_days)
-    return new
-
-
-def _days_from(plan: PlanSpec, since: dt.date, until: dt.date) -> Iterator[DayDose]:
-    """`schedule` one day at a time, for a caller that stops at the first change."""
-    if not _kept(plan, since, until):
-        yield from _walk(plan, until, since)
-        return
-    index, day = (since - plan.start_date).days, since
-    while day <= until:
-        days = _walked(plan, day)
-        if index >= len(days):
-            return
-        yield days[index]
-        index, day = index + 1, day + dt.timedelta(days=1)
+    return list(_walk(plan, until, since))
 
 
 def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Iterator[DayDose]:
@@ -328,8 +263,11 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
             elif event.kind == EventKind.RELEASE:
                 open_hold, hold_until = False, None
             elif event.kind == EventKind.STEP_UP and idx <= start_idx and idx < last:
+                # An approved step-up also ends the wait for doses taken in a row: the
+                # clinician has decided, and the next step counts from here.
                 idx, counted, stepped_today = idx + 1, 0, True
                 open_hold, hold_until = False, None
+                waiting_for_doses, missed_run = False, 0
             elif event.kind == EventKind.STEP_BACK:
                 # On the first step there is nothing lower: the patient stays on it and its
                 # days start again, like any step stepped back to. Either way no automatic
@@ -399,7 +337,7 @@ def next_step_date(plan: PlanSpec, day: dt.date, horizon_days: int = 400) -> dt.
     None when the patient is at the last step, stopped, or a hold is open with no end date.
     """
     until = max(day, plan.start_date) + dt.timedelta(days=horizon_days)
-    days = _days_from(plan, since=day, until=until)
+    days = _walk(plan, until, since=day)
     today = next(days)
     if today.status == DayStatus.STOPPED:
         return None
@@ -412,11 +350,3 @@ def next_step_date(plan: PlanSpec, day: dt.date, horizon_days: int = 400) -> dt.
         if later.step_index != today.step_index and later.dose_mg is not None:
             return later.day
     return None
-
-
-def liquid_ml(dose_mg: Decimal, concentration_mg_per_ml: Decimal) -> Decimal:
-    """Volume to draw up, to 0.1 mL for an oral syringe (half a tenth rounds up)."""
-    concentration = _decimal(concentration_mg_per_ml)
-    if not concentration.is_finite() or concentration <= 0:
-        raise ValueError("concentration must be positive")
-    return (_decimal(dose_mg) / concentration).quantize(ML_QUANTUM, rounding=ROUND_HALF_UP)

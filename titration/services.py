@@ -7,43 +7,28 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import PatientProfile
-from ldn_tracker.prepared import PreparedInsert
 
+from . import decision, selectors
 from . import schedule as engine
-from . import selectors
 from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
 
-LATE_ENTRY_DAYS = 2  # a dose can be logged for today or the two days before
 
-
-def _clinician_alerts_update(patient, now=None, *, urgent=False):
-    """Let a linked clinician's alerts follow this change: urgent ones (the safety screen)
-    at once, the rest within a minute through the review sweep."""
-    # Imported here: clinic builds on titration, so titration must not import it at load.
-    from clinic.services import alerts_evaluate_if_shared, alerts_review_request
-
-    if urgent:
-        alerts_evaluate_if_shared(patient=patient, now=now)
-    else:
-        alerts_review_request(patient=patient, now=now)
+def _record_changed(patient, now=None):
+    # The clinic's minute sweep evaluates alerts for patients whose record changed.
+    PatientProfile.objects.record_changed_mark(patient, now)
 
 
 class PlanNotAllowed(Exception):
     """The safety screen stops this patient starting a plan in the app."""
 
 
-class DoseAlreadyLogged(Exception):
-    def __init__(self, log):
-        super().__init__(f"A dose is already logged for {log.date}.")
-        self.log = log
+class DoseRefused(Exception):
+    """The dose decision does not allow this entry; the message says why in plain words,
+    and `allowed_from` when it would be allowed."""
 
-
-class DoseDateNotAllowed(Exception):
-    pass
-
-
-class NothingDue(Exception):
-    """No dose is due on that date (before the plan starts, paused or stopped)."""
+    def __init__(self, refusal: decision.Refusal):
+        super().__init__(refusal.reason)
+        self.refusal = refusal
 
 
 class NoUndo(Exception):
@@ -65,7 +50,7 @@ def safety_screening_record(
         liver_medications=liver_medications,
         liver_disease=liver_disease,
     )
-    _clinician_alerts_update(patient, urgent=True)
+    _record_changed(patient)
     return screening
 
 
@@ -79,7 +64,7 @@ def plan_start(
     actor=None,
 ) -> Plan:
     screening = SafetyScreening.objects.filter(patient=patient).first()
-    if screening is None or screening.blocks_plan:
+    if screening is None or SafetyScreening.objects.plan_blocked(patient):
         raise PlanNotAllowed(
             "A plan can't start in the app until the safety questions are answered "
             "and your prescriber has confirmed LDN is safe with your other medicines."
@@ -100,105 +85,121 @@ def plan_start(
     return plan
 
 
-# Every dose logged: compiled once (ldn_tracker.prepared). DoseLog has no save signals.
-_DOSE_INSERT = PreparedInsert(
-    DoseLog,
-    [
-        "patient",
-        "plan",
-        "date",
-        "status",
-        "dose_mg",
-        "skip_reason",
-        "is_late_entry",
-        "source",
-        "logged_at",
-    ],
-)
+LATE_ENTRY_DAYS = decision.LATE_ENTRY_DAYS
 
 
-def allowed_log_dates(today: dt.date) -> list[dt.date]:
-    return [today - dt.timedelta(days=n) for n in range(LATE_ENTRY_DAYS + 1)]
-
-
+@transaction.atomic
 def dose_log(
     *,
     patient,
     plan: Plan,
-    day: dt.date,
+    day: dt.date | None,
     status: str,
     skip_reason: str = "",
     source: str = DoseLog.Source.APP,
     now: dt.datetime | None = None,
-    state: selectors.PlanState | None = None,
+    taken_at: dt.datetime | None = None,
+    late: bool = False,
 ) -> DoseLog:
-    """Log a dose. `state`, if the caller already built it for this plan and local date,
-    saves reading the plan, the log and the diary twice in one request."""
+    """Record a dose as the dose decision allows it at `now`, or raise DoseRefused.
+
+    From Today's card (`late=False`), `day` is the date the page showed (None: whatever the
+    decision says now); it must still be the date the decision's action is about, so a page
+    left open or a second tap never records another date. A late entry (`late=True`) records
+    a missed `day` as skipped, or as taken at the stated `taken_at`.
+    """
     now = now or timezone.now()
-    today = patient.profile.local_today(now)
-    if day not in allowed_log_dates(today):
-        raise DoseDateNotAllowed(
-            "You can log a dose for today or the 2 days before, not other dates."
-        )
-    state = selectors.plan_state_reused(patient, plan, today, state)
-    due = engine.dose_on(state.spec, day)
-    if not due.is_due:
-        raise NothingDue("No dose is due on that date.")
-    existing = state.logs.get(day)
-    if existing is not None:
-        raise DoseAlreadyLogged(existing)
+    # One writer at a time per patient: the spacing rule spans dates, which the one-per-day
+    # constraint alone cannot see.
+    PatientProfile.objects.select_for_update().filter(user=patient).first()
+    record = selectors.record_of(patient, plan, now=now)
+    inputs = record.inputs
+    d = decision.decide(inputs, now)
+    if late:
+        if status == DoseLog.Status.TAKEN and taken_at is None:
+            taken_at = now
+        refusal = decision.check_late(inputs, day, status, taken_at, now)
+    else:
+        if day is None:
+            day = d.dose_day
+        if day != d.dose_day:
+            refusal = (
+                decision.check_take(inputs, d.spec, day, now, now) if day in inputs.logs else None
+            ) or decision.Refusal("This page was out of date. Here is your dose now.")
+        elif status == DoseLog.Status.TAKEN:
+            refusal, taken_at = d.take, now
+        else:
+            refusal = d.skip
+    if refusal is not None:
+        raise DoseRefused(refusal)
+    taken = status == DoseLog.Status.TAKEN
     log = DoseLog(
         patient=patient,
         plan=plan,
         date=day,
         status=status,
-        dose_mg=due.dose_mg,
-        skip_reason=skip_reason if status == DoseLog.Status.SKIPPED else "",
-        is_late_entry=day != today,
+        dose_mg=engine.dose_on(d.spec, day).dose_mg,
+        skip_reason=skip_reason if not taken else "",
+        is_late_entry=late or day < d.local_today,
         source=source,
         logged_at=now,
+        taken_at=taken_at if taken else None,
     )
-    # Imported here: clinic builds on titration, so titration must not import it at load.
-    from clinic.services import alerts_review_request_statement
-
     try:
-        # The dose and the clinician's review request land together (one statement on
-        # PostgreSQL), and a second tap at the same moment fails on the unique constraint.
-        _DOSE_INSERT.insert(log, also=alerts_review_request_statement(patient=patient, now=now))
+        with transaction.atomic():
+            log.save()
     except IntegrityError:
-        # Two taps at once: the unique constraint lets one through; report the other as done.
-        raise DoseAlreadyLogged(DoseLog.objects.get(patient=patient, date=day)) from None
+        raise DoseRefused(decision.Refusal("That dose is already logged.")) from None
+    _record_changed(patient, now)
     return log
 
 
-UNDO_WINDOW = dt.timedelta(hours=12)
-
-
 @transaction.atomic
-def dose_undo(*, patient, day: dt.date, now: dt.datetime | None = None) -> None:
-    """Undo is for a slip of the finger the same evening, not for rewriting history."""
+def dose_undo(*, patient, plan: Plan, day: dt.date, now: dt.datetime | None = None) -> None:
     now = now or timezone.now()
-    today = patient.profile.local_today(now)
-    log = DoseLog.objects.filter(patient=patient, date=day).first()
-    if log is None:
-        raise NoUndo("There is nothing logged tonight to undo.")
-    if day not in (today, today - dt.timedelta(days=1)) or now - log.logged_at > UNDO_WINDOW:
-        raise NoUndo("Only tonight's entry can be undone.")
-    log.delete()
-    _clinician_alerts_update(patient, now)
+    PatientProfile.objects.select_for_update().filter(user=patient).first()
+    record = selectors.record_of(patient, plan, now=now)
+    refusal = decision.check_undo(record.inputs, day, now)
+    if refusal is not None:
+        raise NoUndo(refusal.reason)
+    DoseLog.objects.filter(patient=patient, date=day).delete()
+    _record_changed(patient, now)
 
 
-def _event_append(*, plan, kind, day, actor=None, reason="", days=None, automatic=False):
-    # Plan events are append-only: the schedule is derived from them, so no row is ever edited.
-    return PlanEvent.objects.create(
-        plan=plan,
-        kind=kind,
-        effective_date=day,
-        days=days,
-        reason=reason[:300],
-        automatic=automatic,
-        actor=actor,
-    )
+def _current_due(plan: Plan, day: dt.date) -> engine.DayDose:
+    """The dose on `day` as the decision sees it (tolerance rules and the log applied)."""
+    patient = plan.patient
+    now = timezone.now()
+    d = selectors.record_of(patient, plan, now=now).decide(now)
+    return engine.dose_on(d.spec, day)
+
+
+def _event_append(
+    *, plan, kind, day, actor=None, reason="", days=None, automatic=False, confirmation_key=""
+):
+    """Append a plan event. Plan events are append-only: the schedule is derived from them,
+    so no row is ever edited. With a `confirmation_key`, a repeated confirm returns the
+    event already recorded instead of adding another."""
+    if confirmation_key:
+        existing = PlanEvent.objects.filter(plan=plan, confirmation_key=confirmation_key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            event = PlanEvent.objects.create(
+                plan=plan,
+                kind=kind,
+                effective_date=day,
+                days=days,
+                reason=reason[:300],
+                automatic=automatic,
+                actor=actor,
+                confirmation_key=confirmation_key,
+            )
+    except IntegrityError:
+        return PlanEvent.objects.get(plan=plan, confirmation_key=confirmation_key)
+    _record_changed(plan.patient)
+    return event
 
 
 @transaction.atomic
@@ -206,26 +207,37 @@ def plan_hold(*, plan: Plan, actor, day: dt.date, days: int | None, reason: str)
     """Stay at the current dose: `days` long, or until released when `days` is None."""
     if days is not None and not 1 <= days <= 60:
         raise PlanChangeNotAllowed("A hold lasts between 1 and 60 days.")
-    due = plan.dose_on(day)
+    due = _current_due(plan, day)
     if due.status in (engine.DayStatus.STOPPED, engine.DayStatus.NOT_STARTED):
         raise PlanChangeNotAllowed("There is no dose to stay at on that day.")
-    event = _event_append(
+    return _event_append(
         plan=plan, kind=PlanEvent.Kind.HOLD, day=day, actor=actor, reason=reason, days=days
     )
-    _clinician_alerts_update(plan.patient)
-    return event
 
 
 @transaction.atomic
-def plan_step_back(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
-    due = plan.dose_on(day)
+def plan_step_back(
+    *, plan: Plan, actor, day: dt.date, reason: str, confirmation_key: str = ""
+) -> PlanEvent:
+    """Go back to the previous step. `confirmation_key` names the offer or form answered:
+    confirming it twice (double tap, two tabs) records one step back."""
+    # Locked, so two confirms at once see each other: the second finds the first's event.
+    Plan.objects.select_for_update().filter(pk=plan.pk).first()
+    if confirmation_key:
+        existing = PlanEvent.objects.filter(plan=plan, confirmation_key=confirmation_key).first()
+        if existing is not None:
+            return existing
+    due = _current_due(plan, day)
     if due.step_index == 0 or not due.is_due:
         raise PlanChangeNotAllowed("You are already on the first dose of the plan.")
-    event = _event_append(
-        plan=plan, kind=PlanEvent.Kind.STEP_BACK, day=day, actor=actor, reason=reason
+    return _event_append(
+        plan=plan,
+        kind=PlanEvent.Kind.STEP_BACK,
+        day=day,
+        actor=actor,
+        reason=reason,
+        confirmation_key=confirmation_key,
     )
-    _clinician_alerts_update(plan.patient)
-    return event
 
 
 @transaction.atomic
@@ -290,7 +302,7 @@ def supply_record(
 @transaction.atomic
 def plan_step_up(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
     """Move to the next step now, e.g. a clinician approving a step-up that was held."""
-    due = plan.dose_on(day)
+    due = _current_due(plan, day)
     if not due.is_due or due.step_index >= len(plan.steps()) - 1:
         raise PlanChangeNotAllowed("The plan is already at its last step.")
     return _event_append(
@@ -345,7 +357,7 @@ def plan_change(
         raise PlanChangeNotAllowed("The target must be between 0.5 mg and 6.0 mg.")
     protocol = protocol or plan.protocol
     if custom_steps is None:
-        current = plan.dose_on(day)
+        current = _current_due(plan, day)
         if current.dose_mg is None:
             raise PlanChangeNotAllowed("The plan has no current dose to continue from.")
         dose = min(current.dose_mg, target)
@@ -397,8 +409,10 @@ def plan_automatic_hold_record(*, plan: Plan, now: dt.datetime | None = None) ->
     one-day hold makes the decision part of the plan's history, visible to the clinician and
     fixed even if the diary is edited later. Safe to call any number of times a day.
     """
+    now = now or timezone.now()
     today = plan.patient.profile.local_today(now)
-    due = engine.dose_on(selectors.plan_state(plan.patient, plan, today).spec, today)
+    d = selectors.record_of(plan.patient, plan, now=now).decide(now)
+    due = engine.dose_on(d.spec, today)
     reason = AUTOMATIC_CAUSES.get(due.held_by)
     if reason is None:
         return None

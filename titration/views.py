@@ -6,110 +6,95 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import patient_required
 from accounts.models import PatientProfile
 from symptoms import selectors as symptom_selectors
 
-from . import selectors, services
+from . import decision, selectors, services
 from .access import plan_required
 from .forms import HoldForm, LateDoseForm, SkipForm, SupplyForm
 from .models import DoseLog, SupplyEntry
 
 
-def _render_today(request, plan, *, status=200, error="", state=None, now=None):
+def _render_today(request, plan, *, status=200, error="", now=None):
     now = now or timezone.now()
-    if state is None:
-        # Built once for the dose card and the supply panel.
-        state = selectors.plan_state(request.user, plan, request.user.profile.local_today(now))
-    t = selectors.tonight(request.user, plan, now=now, state=state)
-    diary_done = state.diary_today if state.today == t.local_today else None
-    if diary_done is None:
-        diary_done = symptom_selectors.diary_entry(request.user, t.local_today) is not None
+    record = selectors.record_of(request.user, plan, now=now)
+    t = selectors.tonight(request.user, plan, now=now, record=record)
+    diary_done = symptom_selectors.diary_entry(request.user, t.local_today) is not None
     context = {"t": t, "dose_error": error, "diary_done": diary_done}
     if request.htmx:
         return render(request, "titration/today.html#dose-card", context, status=status)
     context.update(
         questionnaires=symptom_selectors.open_questionnaires(request.user, plan, t.local_today),
         week_lines=symptom_selectors.weekly_summary(request.user, t.local_today),
-        supply=selectors.supply_status(request.user, plan, now=now, state=state),
+        supply=selectors.supply_status(request.user, plan, now=now, record=record),
     )
     return render(request, "titration/today.html", context, status=status)
 
 
 @plan_required
 def today(request, plan):
-    if selectors.plan_blocked_by_screening(plan):
+    if selectors.plan_blocked_by_screening(request.user):
         screening = selectors.latest_screening(request.user)
         return render(request, "titration/safety_stop.html", {"screening": screening})
     return _render_today(request, plan)
 
 
-def _dose_day(request, plan, *, now=None, state=None):
-    """The date the page showed: posting it means a page left open over midnight still logs
-    the dose the patient saw. The service checks it is within the allowed window."""
+def _posted_day(request):
+    """The date the page showed, or None when it sent none (then: what the decision says)."""
     try:
         return dt.date.fromisoformat(request.POST.get("day", ""))
     except ValueError:
-        return selectors.tonight(request.user, plan, now=now, state=state).dose_day
+        return None
 
 
-def _log_tonight(request, status, skip_reason=""):
+def _log_from_card(request, plan, status, skip_reason=""):
     error = ""
-    # One reading of the plan, its events, the log and the diary (one statement on
-    # PostgreSQL) serves the check, the write and the card shown afterwards.
     now = timezone.now()
-    today = request.user.profile.local_today(now)
-    state = selectors.current_plan_state(request.user, today)
-    if state is None:
-        return redirect("onboarding")  # as plan_required does
-    plan = state.plan
-    if selectors.plan_blocked_by_screening(plan):
-        return redirect("today")
     try:
-        log = services.dose_log(
+        services.dose_log(
             patient=request.user,
             plan=plan,
-            day=_dose_day(request, plan, now=now, state=state),
+            day=_posted_day(request),
             status=status,
             skip_reason=skip_reason,
             now=now,
-            state=state,
         )
-    except services.DoseAlreadyLogged as exc:
-        error = f"That dose is already logged ({exc.log.get_status_display().lower()})."
-    except (services.NothingDue, services.DoseDateNotAllowed) as exc:
+    except services.DoseRefused as exc:
         error = str(exc)
-    else:
-        state = selectors.plan_state_with_log(state, log)
     if request.htmx:
-        return _render_today(request, plan, error=error, state=state, now=now)
+        return _render_today(request, plan, error=error, now=now)
     if error:
         messages.info(request, error)
     return redirect("today")
 
 
 @require_POST
-@patient_required  # the plan is read with the rest of what the save needs (_log_tonight)
-def dose_take(request):
-    return _log_tonight(request, DoseLog.Status.TAKEN)
+@plan_required
+def dose_take(request, plan):
+    return _log_from_card(request, plan, DoseLog.Status.TAKEN)
 
 
 @require_http_methods(["GET", "POST"])
 @plan_required
 def dose_skip(request, plan):
     morning = request.user.profile.dose_time == PatientProfile.DoseTime.MORNING
-    form = SkipForm(request.POST or None, morning=morning)
+    d = selectors.dose_decision(request.user, plan)
+    form = SkipForm(request.POST or None, morning=morning, earlier=d.is_earlier_day)
     if request.method == "POST" and form.is_valid():
-        return _log_tonight(request, DoseLog.Status.SKIPPED, form.cleaned_data["reason"])
-    return render(request, "titration/skip.html", {"form": form})
+        return _log_from_card(request, plan, DoseLog.Status.SKIPPED, form.cleaned_data["reason"])
+    return render(request, "titration/skip.html", {"form": form, "d": d})
 
 
 @require_POST
 @plan_required
 def dose_undo(request, plan):
     error = ""
+    d = selectors.dose_decision(request.user, plan)
+    day = _posted_day(request) or d.undo_day
     try:
-        services.dose_undo(patient=request.user, day=_dose_day(request, plan))
+        if day is None:
+            raise services.NoUndo("There is nothing logged tonight to undo.")
+        services.dose_undo(patient=request.user, plan=plan, day=day)
     except services.NoUndo as exc:
         error = str(exc)
     if request.htmx:
@@ -123,7 +108,14 @@ def dose_undo(request, plan):
 @plan_required
 def dose_late(request, plan):
     now = timezone.now()
-    form = LateDoseForm(request.POST or None, today=request.user.profile.local_today(now))
+    record = selectors.record_of(request.user, plan, now=now)
+    profile = request.user.profile
+    form = LateDoseForm(
+        request.POST or None,
+        days=decision.late_days(record.inputs, now),
+        today=profile.local_today(now),
+        zone=profile.zone,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             log = services.dose_log(
@@ -131,14 +123,13 @@ def dose_late(request, plan):
                 plan=plan,
                 day=form.cleaned_data["day"],
                 status=form.cleaned_data["status"],
+                taken_at=form.cleaned_data["taken_at"],
+                late=True,
                 now=now,
             )
-        except services.DoseAlreadyLogged as exc:
-            form.add_error(
-                "day", f"That day is already logged ({exc.log.get_status_display().lower()})."
-            )
-        except (services.NothingDue, services.DoseDateNotAllowed) as exc:
-            form.add_error("day", str(exc))
+        except services.DoseRefused as exc:
+            field = "taken_at" if form.cleaned_data["status"] == DoseLog.Status.TAKEN else "day"
+            form.add_error(field, str(exc))
         else:
             messages.success(
                 request, f"Logged {log.get_status_display().lower()} for {log.date:%A %-d %B}."
@@ -213,6 +204,7 @@ def step_back(request, plan):
                     actor=request.user,
                     day=today,
                     reason=f"Side effects reported on {t.step_back_offer:%-d %B}",
+                    confirmation_key=f"step_back:{t.step_back_offer.isoformat()}",
                 )
             except services.PlanChangeNotAllowed as exc:
                 messages.info(request, str(exc))

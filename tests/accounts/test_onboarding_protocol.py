@@ -30,7 +30,7 @@ def test_the_prescribers_gentle_plan_and_target_can_be_chosen(client, ready):
     assert _start(client, protocol="gentle", target_mg="3.00").status_code == 302
     plan = ready.plans.get()
     assert (plan.protocol, plan.target_mg) == ("gentle", Decimal("3.00"))
-    assert plan.dose_on(dt.date(2026, 12, 4)).dose_mg == Decimal("3.0")  # day 15
+    assert plan.planned_dose_on(dt.date(2026, 12, 4)).dose_mg == Decimal("3.0")  # day 15
 
 
 def test_without_a_choice_the_plan_is_standard_to_4_5_mg(client, ready):

@@ -55,13 +55,13 @@ def test_approving_a_held_step_up_moves_the_patient_on_and_shows_on_today(
     PlanEvent.objects.create(
         plan=plan, kind="hold", effective_date=TODAY - dt.timedelta(days=7), actor=linked_patient
     )
-    assert plan.dose_on(TODAY).dose_mg == Decimal("3.0")
+    assert plan.planned_dose_on(TODAY).dose_mg == Decimal("3.0")
     mfa_login(client, doctor)
     response = post(client, url, "step_up", reason="Side effects settled: go to 4.5 mg")
     assert response.status_code == 302
     event = latest_event(linked_patient)
     assert (event.kind, event.actor_id) == ("step_up", doctor.pk)
-    assert plan.dose_on(TODAY).dose_mg == Decimal("4.5")
+    assert plan.planned_dose_on(TODAY).dose_mg == Decimal("4.5")
     assert audit_rows(linked_patient)[-1].action == "plan_change"
     client.force_login(linked_patient)
     body = client.get(reverse("today")).content.decode()
@@ -112,7 +112,7 @@ def test_a_custom_schedule_is_validated_in_plain_words(client, linked_patient, d
         {"dose_mg": "2", "min_days": 7},
         {"dose_mg": "3.5", "min_days": None},
     ]
-    assert plan.dose_on(TODAY).dose_mg == Decimal("1")
+    assert plan.planned_dose_on(TODAY).dose_mg == Decimal("1")
 
 
 def test_switching_the_dose_time_moves_the_reminder(client, linked_patient, doctor, url):

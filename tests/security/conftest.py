@@ -128,7 +128,7 @@ def build_world() -> World:
         plan=plan,
         date=yesterday,
         status=DoseLog.Status.SKIPPED,
-        dose_mg=plan.dose_on(yesterday).dose_mg,
+        dose_mg=plan.planned_dose_on(yesterday).dose_mg,
         skip_reason="Felt sick",
         logged_at=now,
     )
@@ -168,7 +168,7 @@ def build_world() -> World:
         reminder_id=reminder.pk,
         patient_id=a.pk,
         day=today,
-        dose_mg=plan.dose_on(today).dose_mg,
+        dose_mg=plan.planned_dose_on(today).dose_mg,
         action=tokens.Action.TAKEN,
     )
     world = World(

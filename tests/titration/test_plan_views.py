@@ -109,7 +109,7 @@ def test_a_severe_side_effect_offers_a_step_back_which_one_confirm_takes(client,
     client.post(reverse("step_back"), {"choice": "back"})
     event = PlanEvent.objects.get(kind=PlanEvent.Kind.STEP_BACK)
     assert event.actor == me
-    assert me.plans.get().dose_on(dt.date(2026, 11, 20)).dose_mg == Decimal("1.5")
+    assert me.plans.get().planned_dose_on(dt.date(2026, 11, 20)).dose_mg == Decimal("1.5")
     # Answered: the offer is gone.
     assert client.get(reverse("step_back")).status_code == 302
 
@@ -119,7 +119,7 @@ def test_keeping_the_dose_is_recorded_and_ends_the_offer(client, me):
     client.force_login(me)
     client.post(reverse("step_back"), {"choice": "keep"})
     assert PlanEvent.objects.filter(kind=PlanEvent.Kind.KEEP_DOSE).exists()
-    assert me.plans.get().dose_on(dt.date(2026, 11, 20)).dose_mg == Decimal("3.0")
+    assert me.plans.get().planned_dose_on(dt.date(2026, 11, 20)).dose_mg == Decimal("3.0")
     assert client.get(reverse("step_back")).status_code == 302
 
 

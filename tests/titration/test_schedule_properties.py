@@ -21,7 +21,6 @@ from titration.schedule import (
     protocol_steps,
     schedule,
     validate_custom_steps,
-    with_logged,
 )
 
 HORIZON_DAYS = 130
@@ -349,27 +348,3 @@ def test_a_spec_asked_again_answers_as_a_new_walk(plan, questions):
 
 
 statuses = st.sampled_from(["taken", "skipped"])
-
-
-@CONSISTENCY
-@given(plans_with_history, st.data())
-def test_a_spec_with_a_new_log_answers_as_a_new_walk(plan, data):
-    """`with_logged` keeps the days walked only when no day before `as_of` changed."""
-    as_of = plan.start_date + dt.timedelta(days=data.draw(st.integers(0, 60)))
-    days = st.integers(-5, 70).map(lambda n: plan.start_date + dt.timedelta(days=n))
-    logged = data.draw(st.dictionaries(days, statuses, max_size=40))
-    spec = PlanSpec(
-        plan.start_date, plan.steps, plan.events, plan.worst_side_effect_by_day, logged, as_of
-    )
-    until = as_of + dt.timedelta(days=data.draw(st.integers(0, 40)))
-    schedule(spec, until=until)  # walked, and kept on the spec
-    changed = {**logged, **data.draw(st.dictionaries(days, statuses, max_size=5))}
-    for gone in data.draw(
-        st.lists(st.sampled_from(sorted(logged)), max_size=3) if logged else st.just([])
-    ):
-        changed.pop(gone, None)
-    after = with_logged(spec, changed)
-    assert after.logged == changed
-    for end in (as_of, until, until + dt.timedelta(days=30)):
-        assert schedule(after, until=end) == list(_walk(_fresh(after), end))
-    assert next_step_date(after, as_of) == next_step_date(_fresh(after), as_of)

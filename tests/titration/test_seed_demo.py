@@ -14,7 +14,7 @@ def test_seed_demo_creates_a_patient_three_weeks_in_shared_with_a_ready_clinicia
     patient = User.objects.get(email="demo.patient@example.org")
     clinician = User.objects.get(email="demo.clinician@example.org")
     assert patient.check_password("demo-patient-2026")
-    assert patient.plans.get().dose_on(patient.profile.local_today()).plan_day == 21
+    assert patient.plans.get().planned_dose_on(patient.profile.local_today()).plan_day == 21
     assert DoseLog.objects.filter(patient=patient).count() == 19  # one day missed, tonight open
     assert CareLink.objects.filter(patient=patient, clinician=clinician).active().count() == 1
     assert clinician.authenticator_set.filter(type="totp").exists()

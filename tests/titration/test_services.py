@@ -2,11 +2,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from titration import services
 from titration.models import DoseLog, PlanEvent
 
 from ..factories import (
+    DoseLogFactory,
     PatientProfileFactory,
     SafetyScreeningFactory,
     UserFactory,
@@ -15,12 +17,25 @@ from ..factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _evening():
+    # The dose's window opens 6 hours before its time: these tests act in the evening.
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        yield
+
+
 START = dt.date(2026, 11, 1)
 
 
 @pytest.fixture
 def plan(db):
-    return onboarded_patient(start_date=START).plans.get()
+    """A standard plan from START, every night taken up to the evening the tests run in (so
+    the decision's schedule is the plan as written)."""
+    plan = onboarded_patient(start_date=START).plans.get()
+    for n in range(19):
+        DoseLogFactory(plan=plan, date=START + dt.timedelta(days=n))
+    return plan
 
 
 def test_a_plan_cannot_start_after_an_opioid_answer(db):
@@ -54,8 +69,8 @@ def test_a_hold_is_recorded_with_who_and_why_and_delays_the_next_step(plan):
     )
     event = PlanEvent.objects.get(kind="hold")
     assert (event.actor, event.reason, event.days) == (plan.patient, "Tired", 3)
-    assert plan.dose_on(dt.date(2026, 11, 8)).dose_mg == Decimal("1.5")
-    assert plan.dose_on(dt.date(2026, 11, 11)).dose_mg == Decimal("3.0")
+    assert plan.planned_dose_on(dt.date(2026, 11, 8)).dose_mg == Decimal("1.5")
+    assert plan.planned_dose_on(dt.date(2026, 11, 11)).dose_mg == Decimal("3.0")
 
 
 def test_a_hold_of_an_impossible_length_is_refused(plan):
@@ -67,7 +82,7 @@ def test_step_back_returns_to_the_previous_dose(plan):
     services.plan_step_back(
         plan=plan, actor=plan.patient, day=dt.date(2026, 11, 9), reason="Nausea"
     )
-    assert plan.dose_on(dt.date(2026, 11, 9)).dose_mg == Decimal("1.5")
+    assert plan.planned_dose_on(dt.date(2026, 11, 9)).dose_mg == Decimal("1.5")
 
 
 def test_step_back_on_the_first_step_is_refused(plan):
@@ -77,23 +92,23 @@ def test_step_back_on_the_first_step_is_refused(plan):
 
 def test_step_up_moves_one_step_and_is_refused_at_the_top(plan):
     services.plan_step_up(plan=plan, actor=None, day=dt.date(2026, 11, 3), reason="Approved")
-    assert plan.dose_on(dt.date(2026, 11, 3)).dose_mg == Decimal("3.0")
+    assert plan.planned_dose_on(dt.date(2026, 11, 3)).dose_mg == Decimal("3.0")
     with pytest.raises(services.PlanChangeNotAllowed):
         services.plan_step_up(plan=plan, actor=None, day=dt.date(2026, 11, 30), reason="")
 
 
 def test_pause_and_resume(plan):
     services.plan_pause(plan=plan, actor=None, day=dt.date(2026, 11, 3), reason="Surgery")
-    assert plan.dose_on(dt.date(2026, 11, 4)).dose_mg is None
+    assert plan.planned_dose_on(dt.date(2026, 11, 4)).dose_mg is None
     services.plan_resume(plan=plan, actor=None, day=dt.date(2026, 11, 6), reason="")
-    assert plan.dose_on(dt.date(2026, 11, 6)).dose_mg == Decimal("1.5")
+    assert plan.planned_dose_on(dt.date(2026, 11, 6)).dose_mg == Decimal("1.5")
 
 
 def test_stop_needs_a_reason(plan):
     with pytest.raises(services.PlanChangeNotAllowed):
         services.plan_stop(plan=plan, actor=None, day=START, reason=" ")
     services.plan_stop(plan=plan, actor=None, day=dt.date(2026, 11, 5), reason="No benefit")
-    assert plan.dose_on(dt.date(2026, 11, 5)).dose_mg is None
+    assert plan.planned_dose_on(dt.date(2026, 11, 5)).dose_mg is None
 
 
 def test_changing_the_target_continues_from_todays_dose_without_a_jump(plan):
@@ -101,18 +116,18 @@ def test_changing_the_target_continues_from_todays_dose_without_a_jump(plan):
     new = services.plan_change(
         plan=plan, actor=None, day=day, reason="Go to 6", target_mg="6.0", protocol="sensitive"
     )
-    assert new.dose_on(day).dose_mg == Decimal("3.0")
-    assert new.dose_on(day + dt.timedelta(days=4)).dose_mg == Decimal("3.0")
-    assert new.dose_on(day + dt.timedelta(days=5)).dose_mg == Decimal("3.5")
-    assert plan.dose_on(day).dose_mg is None  # the old plan stopped
-    doses = [new.dose_on(day + dt.timedelta(days=n)).dose_mg for n in range(60)]
+    assert new.planned_dose_on(day).dose_mg == Decimal("3.0")
+    assert new.planned_dose_on(day + dt.timedelta(days=4)).dose_mg == Decimal("3.0")
+    assert new.planned_dose_on(day + dt.timedelta(days=5)).dose_mg == Decimal("3.5")
+    assert plan.planned_dose_on(day).dose_mg is None  # the old plan stopped
+    doses = [new.planned_dose_on(day + dt.timedelta(days=n)).dose_mg for n in range(60)]
     assert max(doses) == Decimal("6.0")
 
 
 def test_lowering_the_target_caps_the_dose_from_that_day(plan):
     day = dt.date(2026, 11, 20)  # 4.5 mg
     new = services.plan_change(plan=plan, actor=None, day=day, reason="Lower", target_mg="3.0")
-    assert new.dose_on(day).dose_mg == Decimal("3.0")
+    assert new.planned_dose_on(day).dose_mg == Decimal("3.0")
 
 
 @pytest.mark.parametrize("target", ["6.5", "0.25"])
@@ -144,26 +159,37 @@ def test_switching_to_morning_moves_the_reminder_and_is_recorded(plan):
         )
 
 
+TONIGHT = dt.date(2026, 11, 20)
+EVENING = dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.UTC)
+
+
 def test_two_logs_for_one_day_are_impossible(plan):
-    now = dt.datetime(2026, 11, 1, 21, 0, tzinfo=dt.UTC)
-    services.dose_log(patient=plan.patient, plan=plan, day=START, status="taken", now=now)
-    with pytest.raises(services.DoseAlreadyLogged):
-        services.dose_log(patient=plan.patient, plan=plan, day=START, status="skipped", now=now)
-    assert DoseLog.objects.count() == 1
+    services.dose_log(patient=plan.patient, plan=plan, day=TONIGHT, status="taken", now=EVENING)
+    with pytest.raises(services.DoseRefused, match="already logged"):
+        services.dose_log(
+            patient=plan.patient, plan=plan, day=TONIGHT, status="skipped", now=EVENING
+        )
+    assert DoseLog.objects.filter(date=TONIGHT).count() == 1
 
 
 def test_a_future_date_cannot_be_logged(plan):
-    now = dt.datetime(2026, 11, 1, 21, 0, tzinfo=dt.UTC)
-    with pytest.raises(services.DoseDateNotAllowed):
+    with pytest.raises(services.DoseRefused):
         services.dose_log(
-            patient=plan.patient, plan=plan, day=dt.date(2026, 11, 2), status="taken", now=now
+            patient=plan.patient,
+            plan=plan,
+            day=TONIGHT + dt.timedelta(days=1),
+            status="taken",
+            now=EVENING,
         )
 
 
 def test_undo_is_refused_after_twelve_hours(plan):
-    now = dt.datetime(2026, 11, 1, 21, 0, tzinfo=dt.UTC)
-    services.dose_log(patient=plan.patient, plan=plan, day=START, status="taken", now=now)
+    services.dose_log(patient=plan.patient, plan=plan, day=TONIGHT, status="taken", now=EVENING)
     with pytest.raises(services.NoUndo):
-        services.dose_undo(patient=plan.patient, day=START, now=now + dt.timedelta(hours=13))
-    services.dose_undo(patient=plan.patient, day=START, now=now + dt.timedelta(hours=1))
-    assert not DoseLog.objects.exists()
+        services.dose_undo(
+            patient=plan.patient, plan=plan, day=TONIGHT, now=EVENING + dt.timedelta(hours=13)
+        )
+    services.dose_undo(
+        patient=plan.patient, plan=plan, day=TONIGHT, now=EVENING + dt.timedelta(hours=1)
+    )
+    assert not DoseLog.objects.filter(date=TONIGHT).exists()

@@ -1,9 +1,19 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from titration.models import DoseLog
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _evening():
+    # The dose's window opens 6 hours before its time: these tests act in the evening.
+    with time_machine.travel(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC), tick=False):
+        yield
 
 
 def test_anonymous_is_sent_to_login(client):
@@ -28,7 +38,9 @@ def test_taking_the_dose_logs_it_once(patient_client, patient):
     log = DoseLog.objects.get(patient=patient)
     assert log.status == DoseLog.Status.TAKEN
     assert str(log.dose_mg) == "1.50"
-    again = patient_client.post(reverse("dose_take"), follow=True)
+    # A second tap on the same card (it posts the date it showed) records nothing.
+    day = patient.profile.local_today().isoformat()
+    again = patient_client.post(reverse("dose_take"), {"day": day}, follow=True)
     assert "already logged" in again.content.decode()
     assert DoseLog.objects.filter(patient=patient).count() == 1
 

@@ -120,7 +120,7 @@ class Command(BaseCommand):
                     date=day,
                     status=DoseLog.Status.SKIPPED if day in skipped else DoseLog.Status.TAKEN,
                     skip_reason="Felt sick with a cold" if day in skipped else "",
-                    dose_mg=plan.dose_on(day).dose_mg,
+                    dose_mg=plan.planned_dose_on(day).dose_mg,
                     source=DoseLog.Source.DEMO,
                     logged_at=taken_at,
                 )
