@@ -304,13 +304,28 @@ class CustomScheduleForm(ReasonForm):
         return steps
 
 
+class BigChangeConfirmation(forms.Form):
+    confirm_big_change = forms.BooleanField(
+        label="I confirm this change, which raises tonight's dose by more than 1.5 mg",
+        required=False,
+    )
+
+
+class ConfirmedTargetForm(TargetForm, BigChangeConfirmation):
+    pass
+
+
+class ConfirmedCustomScheduleForm(CustomScheduleForm, BigChangeConfirmation):
+    pass
+
+
 PLAN_FORMS = {
     "step_up": ReasonForm,
     "hold": HoldForm,
     "release": ReasonForm,
     "step_back": ReasonForm,
-    "target": TargetForm,
-    "custom": CustomScheduleForm,
+    "target": ConfirmedTargetForm,
+    "custom": ConfirmedCustomScheduleForm,
     "dose_time": DoseTimeForm,
     "pause": PauseForm,
     "resume": ReasonForm,

@@ -19,6 +19,11 @@ urlpatterns = [
     path("clinic/patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("clinic/patients/<int:patient_id>/plan/", views.patient_plan, name="patient_plan"),
     path(
+        "clinic/patients/<int:patient_id>/opioid-clear/",
+        views.opioid_clear,
+        name="opioid_clear",
+    ),
+    path(
         "clinic/patients/<int:patient_id>/alert-settings/",
         views.alert_settings,
         name="alert_settings",

@@ -17,6 +17,7 @@ from symptoms.models import QuestionnaireResponse
 from titration import adherence as adherence_rules
 from titration import schedule as engine
 from titration import selectors as titration_selectors
+from titration import services as titration_services
 from titration.services import PlanChangeNotAllowed
 
 from . import fhir, selectors, services
@@ -224,6 +225,16 @@ def alert_acknowledge(request, patient_id, alert_id):
 
 @require_POST
 @clinician_required
+def opioid_clear(request, patient_id):
+    """The linked clinician has checked the patient's opioid use: the plan may go on."""
+    patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.PLAN_CHANGE)
+    titration_services.opioid_block_clear(patient=patient, clinician=request.user)
+    messages.success(request, "Cleared: the patient's plan can go on. They see it on Today.")
+    return redirect("clinic:patient_plan", patient.pk)
+
+
+@require_POST
+@clinician_required
 def alert_settings(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.ALERT_SETTINGS)
     form = AlertThresholdsForm(request.POST)
@@ -309,7 +320,13 @@ def patient_plan(request, patient_id):
                 request, f"{services.PLAN_CHANGES[change]}: done. The patient sees it on Today."
             )
             return redirect("clinic:patient_plan", patient.pk)
-    context = {"patient": patient, "plan": plan, "forms": forms, "labels": services.PLAN_CHANGES}
+    context = {
+        "patient": patient,
+        "plan": plan,
+        "forms": forms,
+        "labels": services.PLAN_CHANGES,
+        "opioid_blocked": titration_selectors.plan_blocked_by_screening(patient),
+    }
     if plan is not None:
         today = patient.profile.local_today()
         context["tonight"] = titration_selectors.tonight(patient, plan)

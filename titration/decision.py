@@ -315,7 +315,7 @@ def late_days(inputs: Inputs, now: dt.datetime) -> list[dt.date]:
     spec = _spec_at(inputs, decision_day)
     first = today - dt.timedelta(days=LATE_ENTRY_DAYS)
     days = []
-    day = decision_day
+    day = max(decision_day, today)  # today is listed even before its window opens
     while day >= first:
         if engine.dose_on(spec, day).is_due:
             days.append(day)

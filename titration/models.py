@@ -126,6 +126,8 @@ class Plan(models.Model):
     )
     start_date = models.DateField()
     custom_steps = models.JSONField(default=list, blank=True)
+    # The step the plan starts on (a changed plan keeps the steps below the current dose).
+    start_step = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PlanQuerySet.as_manager()
@@ -168,6 +170,7 @@ class Plan(models.Model):
             worst_side_effect_by_day=worst_side_effect_by_day or {},
             logged=logged or {},
             as_of=as_of,
+            start_index=self.start_step,
         )
 
     def planned_dose_on(self, day: dt.date) -> engine.DayDose:

@@ -103,6 +103,9 @@ class PlanSpec:
     worst_side_effect_by_day: Mapping[dt.date, int] = field(default_factory=dict)
     logged: Mapping[dt.date, str] = field(default_factory=dict)
     as_of: dt.date | None = None
+    # The step the plan starts on: a changed plan keeps the steps below the current dose, so
+    # stepping back stays possible after a target change.
+    start_index: int = 0
 
 
 def protocol_steps(
@@ -147,6 +150,16 @@ def protocol_steps(
         capped.append(Step(target, None))
     last = capped[-1]
     return (*capped[:-1], Step(last.dose_mg, None))
+
+
+BIG_RISE_MG = Decimal("1.5")
+
+
+def big_rises(steps: Sequence[Step]) -> list[tuple[Decimal, Decimal]]:
+    """(from, to) for every rise between consecutive steps of more than 1.5 mg at once:
+    each needs the clinician to confirm a warning (DOMAIN.md, big changes)."""
+    doses = [_decimal(step.dose_mg) for step in steps]
+    return [(a, b) for a, b in zip(doses, doses[1:], strict=False) if b - a > BIG_RISE_MG]
 
 
 def validate_custom_steps(steps: Sequence[Step]) -> list[str]:
@@ -222,7 +235,7 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
     by_day = _events_by_day(plan.events, plan.start_date)
     since = since or plan.start_date
 
-    idx, counted = 0, 0
+    idx, counted = min(max(plan.start_index, 0), last), 0
     hold_until: dt.date | None = None  # exclusive end of a timed hold
     open_hold = paused = stopped = False
     # Missed-dose rule (DOMAIN.md): after 3 or more due doses missed in a row during

@@ -95,10 +95,10 @@ def dose_decision(patient, plan: Plan, now: dt.datetime | None = None) -> decisi
     return record_of(patient, plan, now=now).decide(now)
 
 
-def dose_decisions(pairs, *, now: dt.datetime) -> dict[int, decision.Decision]:
-    """The decision at `now` for each patient id in `pairs` (reminders: the tick and the
-    send). Reads in a few queries per chunk of patients, not per patient."""
-    ids = sorted({pk for pk, *_ in pairs})
+def dose_decisions(patient_ids, *, now: dt.datetime) -> dict[int, decision.Decision]:
+    """The decision at `now` for each patient id (reminders: the tick and the send). Reads
+    in a few queries per chunk of patients, not per patient."""
+    ids = sorted(set(patient_ids))
     result = {}
     for chunk in _chunks(ids):
         plans = {}

@@ -39,6 +39,26 @@ class PlanChangeNotAllowed(Exception):
     """The change makes no sense for the plan as it stands (e.g. step back from the first step)."""
 
 
+class BigChange(PlanChangeNotAllowed):
+    """A rise of more than 1.5 mg at once: the clinician must confirm, seeing both doses."""
+
+    def __init__(self, *, before, after, rises):
+        parts = []
+        if after - before > engine.BIG_RISE_MG:
+            parts.append(
+                f"This changes tonight's dose from {before.normalize():f} mg to "
+                f"{after.normalize():f} mg, a rise of more than 1.5 mg at once."
+            )
+        parts += [
+            f"A step rises from {a.normalize():f} mg to {b.normalize():f} mg, more than 1.5 mg "
+            "at once."
+            for a, b in rises
+        ]
+        parts.append("Tick the confirmation to go ahead.")
+        super().__init__(" ".join(parts))
+        self.before, self.after = before, after
+
+
 @transaction.atomic
 def safety_screening_record(
     *, patient, opioid_use: bool, alcohol: bool, liver_medications: bool, liver_disease: bool
@@ -344,43 +364,56 @@ def plan_change(
     target_mg=None,
     protocol: str | None = None,
     custom_steps: list[dict] | None = None,
+    big_change_confirmed: bool = False,
 ) -> Plan:
     """Change the target or the schedule from `day`: the old plan stops, a new one starts.
 
     The old plan's past stays as it was (those were the doses the patient was told to take).
     Unless the clinician writes the steps out, the new plan continues from today's dose: it
-    finishes the days left on the current step, then takes the chosen protocol's steps above
-    it up to the new target, so a change never makes the dose jump.
+    keeps the steps below it (so stepping back stays possible), finishes the days left on the
+    current step, then takes the chosen protocol's steps above it up to the new target.
+    A rise of more than 1.5 mg at once, tonight or between two steps, needs
+    `big_change_confirmed` (BigChange names tonight's dose before and after).
     """
     target = Decimal(str(target_mg)) if target_mg is not None else plan.target_mg
     if not engine.MIN_DOSE_MG <= target <= engine.MAX_DOSE_MG:
         raise PlanChangeNotAllowed("The target must be between 0.5 mg and 6.0 mg.")
     protocol = protocol or plan.protocol
+    current = _current_due(plan, day)
+    start_step = 0
     if custom_steps is None:
-        current = _current_due(plan, day)
         if current.dose_mg is None:
             raise PlanChangeNotAllowed("The plan has no current dose to continue from.")
         dose = min(current.dose_mg, target)
         ahead = engine.protocol_steps(protocol, target, _steps_of(plan.custom_steps))
         current_step = plan.steps()[current.step_index]
         left = max((current_step.min_days or 0) - current.days_on_step, 1)
+        lower = [s for s in plan.steps() if s.dose_mg < dose]
         higher = [s for s in ahead if s.dose_mg > dose]
-        custom_steps = [{"dose_mg": str(dose), "min_days": left if higher else None}]
+        custom_steps = [{"dose_mg": str(s.dose_mg), "min_days": s.min_days or 7} for s in lower]
+        custom_steps += [{"dose_mg": str(dose), "min_days": left if higher else None}]
         custom_steps += [
             {"dose_mg": str(s.dose_mg), "min_days": s.min_days if i < len(higher) - 1 else None}
             for i, s in enumerate(higher)
         ]
+        start_step = len(lower)
     errors = engine.validate_custom_steps(_steps_of(custom_steps))
     if errors:
         raise PlanChangeNotAllowed(" ".join(errors))
     if any(Decimal(str(s["dose_mg"])) > target for s in custom_steps):
         raise PlanChangeNotAllowed("A step is above the target dose.")
+    before = current.dose_mg or Decimal(0)
+    after = Decimal(str(custom_steps[start_step]["dose_mg"]))
+    rises = engine.big_rises(_steps_of(custom_steps))
+    if not big_change_confirmed and (after - before > engine.BIG_RISE_MG or rises):
+        raise BigChange(before=before, after=after, rises=rises)
     new_plan = Plan(
         patient=plan.patient,
         protocol=Plan.Protocol.CUSTOM,
         target_mg=target,
         start_date=day,
         custom_steps=custom_steps,
+        start_step=start_step,
     )
     new_plan.full_clean()
     new_plan.save()
@@ -440,3 +473,15 @@ def automatic_holds_record_all(*, now: dt.datetime | None = None) -> int:
         if plan_automatic_hold_record(plan=plan, now=now) is not None:
             recorded += 1
     return recorded
+
+
+@transaction.atomic
+def opioid_block_clear(*, patient, clinician, now: dt.datetime | None = None) -> int:
+    """A linked clinician lifts the block of the patient's opioid reports (the caller checks
+    the link and audits). Returns how many reports were cleared."""
+    now = now or timezone.now()
+    cleared = SafetyScreening.objects.filter(
+        patient=patient, opioid_use=True, cleared_at__isnull=True
+    ).update(cleared_at=now, cleared_by=clinician)
+    _record_changed(patient, now)
+    return cleared

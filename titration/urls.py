@@ -1,8 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import onboarding, views
 
 urlpatterns = [
+    path("welcome/", onboarding.onboarding, name="onboarding"),
+    path("welcome/stop/", onboarding.onboarding_stop, name="onboarding_stop"),
+    path("welcome/<slug:step>/", onboarding.onboarding_step, name="onboarding_step"),
     path("today/", views.today, name="today"),
     path("dose/take/", views.dose_take, name="dose_take"),
     path("dose/skip/", views.dose_skip, name="dose_skip"),
