@@ -70,19 +70,6 @@ class MetricProgress:
         direction = "higher" if percent > 0 else "lower"
         return text + f", {abs(percent):.0f}% {direction} than your baseline."
 
-    @property
-    def week_sentence(self) -> str:
-        if self.last_week is None or self.week_before is None:
-            return ""
-        diff = self.last_week - self.week_before
-        if abs(diff) < 0.5:
-            return f"{self.label}: about the same as last week ({self.last_week:.1f})."
-        direction = "higher" if diff > 0 else "lower"
-        return (
-            f"{self.label}: {self.last_week:.1f} this week, {direction} than last week "
-            f"({self.week_before:.1f})."
-        )
-
 
 def _series(entries, name):
     return {e.date: getattr(e, name) for e in entries if getattr(e, name) is not None}

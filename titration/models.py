@@ -158,8 +158,8 @@ class Plan(models.Model):
     def spec(self, events=None, *, worst_side_effect_by_day=None, logged=None, as_of=None):
         """The plain-value plan the schedule engine reads. Pass events to save a query.
 
-        Without the tolerance inputs this is the plan as written; the selectors' `plan_state`
-        adds the diary and the dose log so the clinic's hold rules apply.
+        Without the tolerance inputs this is the plan as written; `selectors.record_of` adds
+        the diary, and the dose decision the dose log, so the clinic's hold rules apply.
         """
         if events is None:
             events = self.events.all()
