@@ -155,10 +155,11 @@ def _detail_context(request, patient, thresholds_form=None):
     context = {"patient": patient, "plan": plan, "today": today}
     if plan is not None:
         overview = titration_selectors.plan_overview(patient, plan)
-        state = overview["state"]
-        days = engine.schedule(state.spec, until=today, since=plan.start_date)
+        record = overview["record"]
+        spec = record.decide(timezone.now()).spec
+        days = engine.schedule(spec, until=today, since=plan.start_date)
         due_days = [d.day for d in days if d.is_due]
-        statuses = state.statuses
+        statuses = spec.logged
         context.update(
             overview=overview,
             timeline=overview["past"][:DIARY_DAYS],
@@ -169,7 +170,7 @@ def _detail_context(request, patient, thresholds_form=None):
             adherence_28=adherence_rules.adherence(
                 today=today, days=28, due_days=due_days, logs=statuses
             ),
-            supply=titration_selectors.supply_status(patient, plan),
+            supply=titration_selectors.supply_status(patient, plan, record=record),
         )
     diary_form = DiaryFilterForm(request.GET or None)
     filters = diary_form.cleaned_data if diary_form.is_valid() else {}

@@ -103,6 +103,7 @@ REDIRECT_TARGETS = {
     "/welcome/": "onboarding",
     "/clinic/": "panel",
     "/clinic/patients/<id>/": "patient",
+    "/clinic/patients/<id>/plan/": "plan",
     "/sharing/": "sharing",
     "/settings/account/": "account",
     "/accounts/email/": "email",

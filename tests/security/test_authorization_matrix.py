@@ -295,6 +295,10 @@ MATRIX = {
         "login 404 404 200 404 404 login 404",
         "login 404 404 404 404 404 login 404",
     ),
+    "clinic:opioid_clear": (
+        "login 405 405 405 405 405 login 405",
+        "login 404 404 plan 404 404 login 404",
+    ),
     "clinic:alert_settings": (
         "login 405 405 405 405 405 login 405",
         "login 404 404 patient 404 404 login 404",
@@ -375,6 +379,7 @@ def kwargs_for(pattern, world):
         "clinic:patient_detail": {"patient_id": a.pk},
         "clinic:patient_plan": {"patient_id": a.pk},
         "clinic:alert_settings": {"patient_id": a.pk},
+        "clinic:opioid_clear": {"patient_id": a.pk},
         "clinic:note_add": {"patient_id": a.pk},
         "clinic:note_edit": {"patient_id": a.pk, "note_id": o["note"].pk},
         "clinic:alert_acknowledge": {"patient_id": a.pk, "alert_id": o["alert"].pk},
