@@ -1,12 +1,19 @@
 import contextlib
 import datetime as dt
+import secrets
+import uuid
 
-import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, models
+from django.db import DatabaseError, models
 from django.utils import timezone
 
 from accounts.models import validate_time_zone
+
+
+def new_link_key() -> str:
+    """The random part of a reminder's email links (128 bits): the row is found by it, so
+    the links carry nothing about the patient."""
+    return secrets.token_urlsafe(16)
 
 
 class ReminderSettings(models.Model):
@@ -48,73 +55,36 @@ class ReminderQuerySet(models.QuerySet):
         another tick. Returns the ids of the pending rows inserted, already leased until
         `lease_until` so the caller can enqueue them at once.
 
-        On PostgreSQL one INSERT ... SELECT FROM unnest() per chunk: at the evening peak this
-        is 100,000 rows, and bulk_create spends most of its time preparing each field of
-        each row in Python. Elsewhere bulk_create, and the rows are leased by the tick's
-        usual pass over pending rows (so nothing is returned here).
+        The inserted pending rows carry a token of this call's own, so reading them back
+        finds these and not rows another tick made (or made earlier), which that tick
+        enqueues or the sweep does when their lease runs out.
         """
-        if connection.vendor != "postgresql":
-            self.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-            return []
-        sql = (
-            "INSERT INTO reminders_reminder (patient_id, local_date, kind, due_at, status, "
-            "detail, lease_until, attempts, created_at) "
-            "SELECT *, 0, %s FROM unnest(%s::bigint[], %s::date[], %s::varchar[], "
-            "%s::timestamptz[], %s::varchar[], %s::varchar[], %s::timestamptz[]) "
-            "ON CONFLICT DO NOTHING RETURNING id, status"
-        )
-        created_at = timezone.now()
-        inserted = []
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), 10_000):
-                chunk = rows[start : start + 10_000]
-                pending = [row.status == Reminder.Status.PENDING for row in chunk]
-                cursor.execute(
-                    sql,
-                    [
-                        created_at,
-                        [row.patient_id for row in chunk],
-                        [row.local_date for row in chunk],
-                        [row.kind for row in chunk],
-                        [row.due_at for row in chunk],
-                        [row.status for row in chunk],
-                        [row.detail for row in chunk],
-                        [lease_until if p else None for p in pending],
-                    ],
-                )
-                inserted += [pk for pk, status in cursor.fetchall() if status == "pending"]
-        return inserted
+        token = uuid.uuid4()
+        for row in rows:
+            if row.status == Reminder.Status.PENDING:
+                row.lease_token, row.lease_until = token, lease_until
+        self.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        pending = [row for row in rows if row.lease_token == token]
+        ids = []
+        # The unique constraint's index, which starts with the patient, finds them.
+        for start in range(0, len(pending), 5000):
+            chunk = pending[start : start + 5000]
+            ids += self.filter(
+                patient_id__in={row.patient_id for row in chunk},
+                local_date__in={row.local_date for row in chunk},
+                kind__in={row.kind for row in chunk},
+                status=Reminder.Status.PENDING,
+                lease_token=token,
+            ).values_list("pk", flat=True)
+        return sorted(ids)
 
     def finish_leased(self, *, pk: int, lease_token, status: str, detail: str, sent_at=None) -> int:
-        """Settle one row a worker holds: one short statement, as the worker commits it after
-        every message (the ORM's update() costs more in Python than the database spends on
-        it, hundreds of times a second at the peak).
-
-        On PostgreSQL a prepared statement through psycopg's server-side binding: the same
-        statement a few hundred times per batch is parsed and planned once, which halves
-        what both ends spend on it.
-        """
-        field = self.model._meta.get_field
-        sql = (
-            "UPDATE reminders_reminder SET status = %s, detail = %s, lease_token = NULL, "
-            "lease_until = NULL, sent_at = COALESCE(%s, sent_at) "
-            "WHERE id = %s AND lease_token = %s"
-        )
-        params = [
-            status,
-            detail,
-            field("sent_at").get_db_prep_value(sent_at, connection),
-            pk,
-            field("lease_token").get_db_prep_value(lease_token, connection),
-        ]
-        if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-                cursor.execute(sql, params, prepare=True)
-                return cursor.rowcount
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
+        """Settle one row a worker holds, only while it still holds it: a worker whose lease
+        ran out (and whose row the sweeper handed to another) changes nothing."""
+        changes = {"status": status, "detail": detail, "lease_token": None, "lease_until": None}
+        if sent_at is not None:
+            changes["sent_at"] = sent_at
+        return self.filter(pk=pk, lease_token=lease_token).update(**changes)
 
     def for_patient(self, patient):
         return self.filter(patient=patient)
@@ -164,13 +134,16 @@ class Reminder(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    # Who is responsible for the row until when: the queued task while pending, the worker
-    # while sending. When it runs out the sweeper enqueues the row again.
+    # Who is responsible for the row until when: the queued task while pending (the token
+    # is then the tick's that inserted it), the worker while sending. When it runs out the
+    # sweeper enqueues the row again.
     lease_token = models.UUIDField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # An SMTP code and a plain explanation; never health data.
     detail = models.CharField(max_length=200, blank=True)
+    # The email's links name the row by this random key alone (tokens.py).
+    link_key = models.CharField(max_length=24, default=new_link_key, editable=False)
     link_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -181,7 +154,9 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "local_date", "kind"], name="one_reminder_per_kind_per_night"
-            )
+            ),
+            # A constraint rather than unique=True: no second (LIKE) index on PostgreSQL.
+            models.UniqueConstraint(fields=["link_key"], name="reminder_link_key_unique"),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="reminder_status_due"),
@@ -214,12 +189,20 @@ class Reminder(models.Model):
 class SweepMark(models.Model):
     """How far the tick has created first reminders and nudges. One row. The mark moves
     only once a window's rows are all committed, and only forward, so a tick that dies
-    halfway leaves its window to the next one."""
+    halfway leaves its window to the next one.
+
+    A tick claims the window with a conditional UPDATE of this row (a lease, renewed after
+    each chunk), so a second beat at the same time skips the window instead of doing it
+    twice. A tick that dies holding the claim frees it when the lease runs out. Even two
+    ticks doing one window would each keep only the rows they inserted (the unique
+    constraint), and enqueue only those.
+    """
 
     covered_until = models.DateTimeField()
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
-    # pg_try_advisory_lock's key for "a tick is creating rows" ("REMINDER" in ASCII).
-    WINDOW_LOCK = 0x52454D494E444552
+    CLAIM_FOR = dt.timedelta(minutes=2)
 
     def __str__(self):
         return f"Reminders covered until {self.covered_until:%Y-%m-%d %H:%M:%S}"
@@ -228,48 +211,40 @@ class SweepMark(models.Model):
     @contextlib.contextmanager
     def window_claim(cls, now: dt.datetime, *, longest: dt.timedelta):
         """The start of the window (covered_until, now] this tick owns while in the block,
-        or None if another tick is working on one or there is nothing to do.
-
-        On PostgreSQL the claim is a session advisory lock: a second beat at the same time
-        skips the window instead of doing it twice, and a tick that dies (even killed, as
-        its connection closes) frees it for the next at once. Elsewhere (SQLite, one
-        process) there is no lock; two ticks at once would both do the window and the
-        unique constraint would keep one row each.
-        """
-        with cls._window_lock() as held:
-            if not held:
-                yield None
-                return
-            mark, _ = cls.objects.get_or_create(
-                pk=1, defaults={"covered_until": now - dt.timedelta(minutes=1)}
-            )
+        with a `renew()` to call as it goes, or (None, None) if another tick is working on
+        one or there is nothing to do."""
+        cls.objects.get_or_create(pk=1, defaults={"covered_until": now - dt.timedelta(minutes=1)})
+        token = uuid.uuid4()
+        if not cls._claim(token):
+            yield None, None
+            return
+        try:
+            mark = cls.objects.get(pk=1)
             start = max(mark.covered_until, now - longest)
-            yield start if start < now else None
+            yield (start, lambda: cls._claim(token)) if start < now else (None, None)
+        finally:
+            # If the database is gone the claim runs out on its own.
+            with contextlib.suppress(DatabaseError):
+                cls.objects.filter(pk=1, claim_token=token).update(
+                    claim_token=None, claimed_until=None
+                )
+
+    @classmethod
+    def _claim(cls, token: uuid.UUID) -> bool:
+        """Take the claim if it is free (or run out), or renew our own."""
+        clock = timezone.now()  # a lease on a process's life: real time, not the window's
+        free = (
+            models.Q(claimed_until__isnull=True)
+            | models.Q(claimed_until__lt=clock)
+            | models.Q(claim_token=token)
+        )
+        claimed = cls.objects.filter(free, pk=1).update(
+            claim_token=token, claimed_until=clock + cls.CLAIM_FOR
+        )
+        return claimed == 1
 
     @classmethod
     def window_done(cls, now: dt.datetime) -> None:
         """Every row due up to `now` is committed. Only forward: a slower tick finishing
         after a later one never moves the mark back."""
         cls.objects.filter(pk=1, covered_until__lt=now).update(covered_until=now)
-
-    @classmethod
-    @contextlib.contextmanager
-    def _window_lock(cls):
-        if connection.vendor != "postgresql":
-            yield True
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [cls.WINDOW_LOCK])
-            held = cursor.fetchone()[0]
-        try:
-            yield held
-        finally:
-            if held:
-                try:
-                    with connection.cursor() as cursor:
-                        cursor.execute("SELECT pg_advisory_unlock(%s)", [cls.WINDOW_LOCK])
-                except DatabaseError:
-                    # The session holds the lock until it ends: end it (a worker keeps its
-                    # connection open between tasks).
-                    if not connection.in_atomic_block:
-                        connection.close()

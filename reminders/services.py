@@ -5,16 +5,13 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-import queue
 import smtplib
-import threading
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import mailers
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -71,7 +68,7 @@ def reminders_tick(*, now: dt.datetime | None = None) -> TickResult:
     now = now or _now()
     result = TickResult()
     publish = _Publisher()
-    with SweepMark.window_claim(now, longest=LOOKBACK) as start:
+    with SweepMark.window_claim(now, longest=LOOKBACK) as (start, renew):
         if start is not None:
             for kind, candidates, recipients_checked in [
                 (Reminder.Kind.FIRST, selectors.firsts_due(start, now), True),
@@ -84,6 +81,7 @@ def reminders_tick(*, now: dt.datetime | None = None) -> TickResult:
                         transaction.on_commit(functools.partial(publish, ids))
                     result.created += len(rows)
                     result.enqueued += ids
+                    renew()
             SweepMark.window_done(now)
     with transaction.atomic():
         result.missed = _overdue_give_up(now)
@@ -99,7 +97,9 @@ def _rows_for(
     candidates, kind: str, now: dt.datetime, *, recipients_checked: bool
 ) -> list[Reminder]:
     doses = selectors.doses_still_due(
-        [(pk, day) for pk, day, _ in candidates], recipients_checked=recipients_checked
+        [(pk, day) for pk, day, _ in candidates],
+        recipients_checked=recipients_checked,
+        now=now,
     )
     rows = []
     for pk, day, due_at in candidates:
@@ -214,26 +214,6 @@ def _smtp_code(exc: Exception) -> int | None:
     return getattr(exc, "smtp_code", None)
 
 
-@contextlib.contextmanager
-def _commits_without_flush_wait():
-    """While a batch sends, each status write is one autocommitted UPDATE that does not wait
-    for PostgreSQL's disk flush: a killed worker loses nothing (the server has the commit),
-    and only a crash of the database itself could lose the last few, which then go again
-    with the same Message-ID. Waiting would cost a disk flush per message, and a
-    transaction of its own (BEGIN, SET LOCAL, UPDATE, COMMIT) four round trips instead of
-    one. Session-wide for the batch only: reset before the connection does anything else."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
 class _Batch:
     """The rows one worker claimed, finished one by one under its lease token."""
 
@@ -241,8 +221,8 @@ class _Batch:
         self.token, self.now, self.retry = token, now, []
 
     def finish(self, reminder, status, detail=""):
-        # Committed before the next message's content goes (see _SentWriter): a kill after
-        # this never resends this one.
+        # Committed before the next message goes: a kill after this never resends this
+        # one, and a kill before it resends only the one in flight (same Message-ID).
         Reminder.objects.finish_leased(
             pk=reminder.pk,
             lease_token=self.token,
@@ -293,57 +273,46 @@ def reminders_send(*, reminder_ids: list[int], now: dt.datetime | None = None) -
         .select_related("patient__profile")
         .order_by("id")
     )
-    doses = selectors.doses_still_due([(r.patient_id, r.local_date) for r in reminders])
-    composer = emails.Composer()
+    doses = selectors.doses_still_due(
+        [(r.patient_id, r.local_date) for r in reminders], now=now, sending=True
+    )
     outbox = []
-    with _commits_without_flush_wait():
-        for reminder in reminders:
-            dose_mg = doses.get((reminder.patient_id, reminder.local_date))
-            if due.is_too_late(reminder.due_at, now):
-                batch.finish(
-                    reminder,
-                    Reminder.Status.MISSED_SEND,
-                    "Not sent: it would have been more than 2 hours late.",
-                )
-            elif dose_mg is None:
-                batch.finish(reminder, Reminder.Status.CANCELLED, "Not needed any more.")
-            else:
-                outbox.append((reminder, composer.compose(reminder, dose_mg)))
-        if outbox:
-            _outbox_send(batch, composer, outbox)
+    for reminder in reminders:
+        dose_mg = doses.get((reminder.patient_id, reminder.local_date))
+        if due.is_too_late(reminder.due_at, now):
+            batch.finish(
+                reminder,
+                Reminder.Status.MISSED_SEND,
+                "Not sent: it would have been more than 2 hours late.",
+            )
+        elif dose_mg is None:
+            batch.finish(reminder, Reminder.Status.CANCELLED, "Not needed any more.")
+        else:
+            outbox.append((reminder, emails.reminder_email(reminder, dose_mg)))
+    if outbox:
+        _outbox_send(batch, outbox)
     if not batch.retry:
         return None
     return Retry([pk for pk, _ in batch.retry], max(wait for _, wait in batch.retry))
 
 
-def _outbox_send(batch: _Batch, composer: emails.Composer, outbox) -> None:
-    """One SMTP connection for the batch. Through the SMTP mailer, the composed bytes go
-    straight to its connection (the mailer opened it with the configured host, port, TLS,
-    login and timeout); any other mailer (console, file, the test outbox) gets Django
-    messages."""
+def _outbox_send(batch: _Batch, outbox) -> None:
+    """One connection to the mail server for the batch, one message at a time, so each
+    answer settles its own row."""
     mailer = mailers.default
     try:
         mailer.open()
     except (OSError, smtplib.SMTPException) as exc:
         for reminder, _ in outbox:
             batch.temporary_failure(reminder, f"Mail server unreachable ({type(exc).__name__})")
-        mailer.close()
+        with contextlib.suppress(OSError):
+            mailer.close()  # a connection opened halfway (before TLS or login failed)
         return
-    smtp = mailer.connection if isinstance(mailer, SMTPBackend) else None
-    overlap = connection.vendor == "postgresql" and not connection.in_atomic_block
-    writer = _SentWriter(batch) if overlap and smtp is not None else None
-    settle = writer.wait if writer else lambda: None
-    mail_from = smtplib.quoteaddr(composer.envelope_from)
     try:
         for position, (reminder, message) in enumerate(outbox):
             try:
-                if smtp is not None and message.raw is not None:
-                    _sendmail(smtp, mail_from, message.to, message.raw, settle)
-                else:
-                    settle()
-                    mailer.send_messages([message.as_email_message()])
+                mailer.send_messages([message])
             except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
-                settle()
                 code = _smtp_code(exc)
                 if code is not None and code >= 500:
                     batch.finish(
@@ -354,104 +323,17 @@ def _outbox_send(batch: _Batch, composer: emails.Composer, outbox) -> None:
             except OSError as exc:
                 # SMTPServerDisconnected, a timeout or a reset (smtplib's errors are OSErrors):
                 # the connection is gone, so this and every later message wait for a retry.
-                settle()
                 for later, _ in outbox[position:]:
                     batch.temporary_failure(later, f"Connection lost ({type(exc).__name__})")
                 return
+            except ValueError:
+                # An address the mail server could never be given (Django refuses it).
+                batch.finish(reminder, Reminder.Status.FAILED, "The email address is invalid.")
             else:
-                if writer is not None:
-                    writer.submit(reminder)
-                else:
-                    batch.finish(reminder, Reminder.Status.SENT, "Accepted by the mail server.")
+                batch.finish(reminder, Reminder.Status.SENT, "Accepted by the mail server.")
     finally:
-        if writer is not None:
-            writer.close()
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
             mailer.close()
-
-
-def _sendmail(smtp: smtplib.SMTP, mail_from: str, to: str, raw: bytes, before_data) -> None:
-    """smtplib's `sendmail` for one recipient, in its three steps, so that `before_data`
-    runs (and may wait) after MAIL FROM and RCPT TO but before the message itself goes.
-    `mail_from` is already quoted and `to` is a plain address (the composer writes raw
-    bytes only for one), so neither is parsed again per message as smtplib's `mail()` and
-    `rcpt()` would. Raises what `sendmail` raises."""
-    smtp.ehlo_or_helo_if_needed()
-    smtp.putcmd("mail", f"FROM:{mail_from}")
-    code, reply = smtp.getreply()
-    if code != 250:
-        _smtp_reset(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, reply, mail_from)
-    smtp.putcmd("rcpt", f"TO:<{to}>")
-    code, reply = smtp.getreply()
-    if code not in (250, 251):
-        _smtp_reset(smtp, code)
-        raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
-    before_data()
-    code, reply = smtp.data(raw)
-    if code != 250:
-        _smtp_reset(smtp, code)
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _smtp_reset(smtp: smtplib.SMTP, code: int) -> None:
-    if code == 421:  # the server is closing the connection
-        smtp.close()
-        return
-    with contextlib.suppress(smtplib.SMTPServerDisconnected):
-        smtp.rset()
-
-
-class _SentWriter:
-    """Records each accepted message from a second thread, on its own database connection,
-    while the main thread starts the next message (MAIL FROM, RCPT TO: two round trips to
-    the mail server). The next message's content is not sent until that commit is
-    confirmed (`wait`), so a killed worker still leaves at most the one message in flight
-    unrecorded, to go again with the same Message-ID: the window writing inline leaves,
-    with the database round trip hidden behind the mail server's."""
-
-    def __init__(self, batch: _Batch):
-        self.batch = batch
-        self._jobs, self._results, self._pending = queue.SimpleQueue(), queue.SimpleQueue(), 0
-        self._thread = threading.Thread(target=self._run, name="reminder-status", daemon=True)
-        self._thread.start()
-
-    def submit(self, reminder: Reminder) -> None:
-        self._jobs.put(reminder)
-        self._pending += 1
-
-    def wait(self) -> None:
-        """Block until everything submitted is committed; raise what went wrong."""
-        while self._pending:
-            error = self._results.get()
-            self._pending -= 1
-            if error is not None:
-                raise error
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self._jobs.put(None)
-            self._thread.join()
-
-    def _run(self):
-        try:
-            with _commits_without_flush_wait():
-                while (reminder := self._jobs.get()) is not None:
-                    try:
-                        self.batch.finish(
-                            reminder, Reminder.Status.SENT, "Accepted by the mail server."
-                        )
-                    except Exception as exc:  # handed to the sending thread, which raises it
-                        self._results.put(exc)
-                    else:
-                        self._results.put(None)
-        except Exception as exc:  # no connection: every job fails with the reason
-            while self._jobs.get() is not None:
-                self._results.put(exc)
-        finally:
-            connection.close()  # this thread's own connection
 
 
 # What the patient does -----------------------------------------------------------------
@@ -470,9 +352,7 @@ def reminder_link_act(*, claim: ActionClaim, now: dt.datetime | None = None):
     """Record what an email link asked for, once. Returns a DoseLog or a snooze Reminder."""
     now = now or _now()
     reminder = (
-        Reminder.objects.select_related("patient__profile")
-        .filter(pk=claim.reminder_id, patient_id=claim.patient_id, local_date=claim.day)
-        .first()
+        Reminder.objects.select_related("patient__profile").filter(link_key=claim.link_key).first()
     )
     if reminder is None:
         raise LinkNoLongerValid("We couldn't find that reminder.")
@@ -485,13 +365,16 @@ def reminder_link_act(*, claim: ActionClaim, now: dt.datetime | None = None):
         raise LinkUsed("This link has already been used.")
     patient = reminder.patient
     plan = current_plan(patient)
-    if plan is None or plan.dose_on(claim.day).dose_mg != claim.dose_mg:
+    if plan is None:
         raise LinkNoLongerValid("Your plan has changed since this email was sent.")
     status = DoseLog.Status.TAKEN if claim.action == Action.TAKEN else DoseLog.Status.SKIPPED
+    # Dose decision: what Today says now (the link carries no dose), so the confirm page
+    # shows the decision's dose, and a refusal (spacing, already logged) is said in its
+    # words.
     return titration_services.dose_log(
         patient=patient,
         plan=plan,
-        day=claim.day,
+        day=None,
         status=status,
         source=DoseLog.Source.EMAIL,
         now=now,

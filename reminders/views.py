@@ -61,9 +61,7 @@ def reminder_action(request, token):
             "Links in reminder emails work for 24 hours. Log in to record your dose.",
         )
     reminder = get_object_or_404(
-        Reminder.objects.select_related("patient__profile"),
-        pk=claim.reminder_id,
-        patient_id=claim.patient_id,
+        Reminder.objects.select_related("patient__profile"), link_key=claim.link_key
     )
     used = reminder.link_used_at is not None and claim.action != tokens.Action.SNOOZE
     if request.method == "GET" and not used:
@@ -99,10 +97,16 @@ def reminder_action(request, token):
 @require_http_methods(["GET", "POST"])
 def reminders_pause(request, token):
     try:
-        patient_id = tokens.pause_patient_id(token)
+        claim = tokens.pause_claim(token)
     except tokens.BadLink:
         return _problem(request, "This link doesn't work", "Log in to change your reminders.")
-    patient = get_object_or_404(User.objects.select_related("profile"), pk=patient_id)
+    if claim.link_key is not None:
+        reminder = get_object_or_404(
+            Reminder.objects.select_related("patient__profile"), link_key=claim.link_key
+        )
+        patient = reminder.patient
+    else:
+        patient = get_object_or_404(User.objects.select_related("profile"), pk=claim.patient_id)
     if request.method == "GET":
         return render(request, "reminders/pause.html", {"paused": False})
     services.reminders_pause(patient=patient)

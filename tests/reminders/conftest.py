@@ -63,15 +63,23 @@ def wait_for(condition, seconds=30.0, interval=0.05):
 class SmtpSink:
     """An aiosmtpd handler that keeps what it accepts. `replies` queues answers to DATA
     ("451 ..." or "550 ...") used before accepting; `before_data` runs first, and if it
-    returns a reply the message is not kept (the client never saw it accepted)."""
+    returns a reply the message is not kept (the client never saw it accepted).
+    `refuse_recipients` maps an address to the answer its RCPT TO gets."""
 
     def __init__(self):
         self.messages = []
         self.replies = deque()
+        self.refuse_recipients = {}
         self.refusals = []
         self.before_data = None
         self.sessions = set()
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_recipients:
+            return self.refuse_recipients[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.sessions.add(id(session))

@@ -1,12 +1,14 @@
 """The links in a reminder email: a GET shows a confirmation page, one POST records."""
 
+import base64
 import datetime as dt
 import re
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core import mail, signing
 
+from reminders import tokens
 from reminders.models import Reminder
 from reminders.services import reminders_send, reminders_tick
 from titration.models import DoseLog
@@ -155,3 +157,75 @@ def test_a_forged_pause_link_does_nothing(client, links):
 
     assert b"doesn&#x27;t work" in response.content
     assert Reminder.objects.get().patient.profile.reminders_enabled
+
+
+def _token(link):
+    return link.strip("/").split("/")[-1]
+
+
+@pytest.mark.parametrize(
+    ("label", "action"),
+    [
+        ("I took it", tokens.Action.TAKEN),
+        ("Skip tonight", tokens.Action.SKIPPED),
+        ("Remind me again in 30 minutes", tokens.Action.SNOOZE),
+        ("pause", None),
+    ],
+)
+def test_a_link_carries_only_the_rows_random_key_and_a_signature(links, label, action):
+    row = Reminder.objects.select_related("patient").get()
+
+    parts = _token(links[label]).split(":")
+
+    # key.action, then (action links) the signing time, then the signature.
+    expected = row.link_key if action is None else f"{row.link_key}.{action}"
+    assert parts[0] == expected
+    assert len(parts) == (2 if action is None else 3)
+    readable = " ".join(
+        [*parts]
+        + [
+            base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("latin-1")
+            for part in parts
+            if re.fullmatch(r"[A-Za-z0-9_-]+", part)
+        ]
+    )
+    for detail in ["2026-01-15", "20260115", "15/01", "1.5 mg", "1.50", row.patient.email]:
+        assert detail not in readable
+    assert not re.search(rf"(?<![0-9]){row.patient_id}(?![0-9])", parts[0])
+
+
+def test_a_link_edited_to_another_action_is_treated_as_expired(client, links):
+    value, timestamp, signature = _token(links["Skip tonight"]).split(":")
+    forged = f"{value.replace('skipped', 'taken')}:{timestamp}:{signature}"
+
+    response = client.post(f"/r/{forged}/")
+
+    assert b"This link has expired" in response.content
+    assert not DoseLog.objects.exists()
+
+
+def test_a_signed_key_that_names_no_reminder_is_not_found(client, links):
+    token = tokens.action_token(link_key="n" * 22, action=tokens.Action.TAKEN)
+
+    assert client.get(f"/r/{token}/").status_code == 404
+    assert client.post(f"/r/{token}/").status_code == 404
+
+
+def test_confirming_twice_records_once_and_says_already_used(client, links):
+    client.post(links["I took it"])
+
+    response = client.post(links["I took it"])
+
+    assert b"This link has already been used" in response.content
+    assert DoseLog.objects.count() == 1
+    assert Reminder.objects.get().link_used_at == NIGHT
+
+
+def test_a_pause_link_from_an_older_email_still_pauses(client, links):
+    patient = Reminder.objects.get().patient
+    older = signing.Signer(salt=tokens.PATIENT_PAUSE_SALT).sign(str(patient.pk))
+
+    client.post(f"/reminders/pause/{older}/")
+
+    patient.profile.refresh_from_db()
+    assert not patient.profile.reminders_enabled

@@ -2,15 +2,18 @@
 
 import datetime as dt
 import re
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 
 from reminders.models import Reminder
 from reminders.services import reminders_send, reminders_tick
 from tests.factories import DoseLogFactory
+from tests.services import require_postgresql
 from titration.models import Plan
 
 from .conftest import patient_due_at
@@ -173,3 +176,87 @@ def test_it_gives_up_after_the_last_attempt(due_row, smtp_mailer, settings):
 
     due_row.refresh_from_db()
     assert (due_row.status, due_row.attempts, retry) == ("failed", 2, None)
+
+
+@pytest.fixture
+def three_due(db, at_night):
+    for n in range(3):
+        patient_due_at(NIGHT, email=f"p{n}@example.org")
+    return reminders_tick(now=NIGHT).enqueued
+
+
+def statuses():
+    return dict(Reminder.objects.values_list("patient__email", "status"))
+
+
+def test_a_refused_recipient_fails_only_its_own_row(three_due, smtp_mailer):
+    smtp_mailer.refuse_recipients["p1@example.org"] = "550 5.1.1 No such user"
+
+    retry = reminders_send(reminder_ids=three_due)
+
+    assert statuses() == {
+        "p0@example.org": "sent",
+        "p1@example.org": "failed",
+        "p2@example.org": "sent",
+    }
+    assert "550" in Reminder.objects.get(patient__email="p1@example.org").detail
+    assert retry is None
+    assert len(smtp_mailer.sessions) == 1
+
+
+def test_a_recipient_told_to_try_later_is_retried_alone(three_due, smtp_mailer):
+    smtp_mailer.refuse_recipients["p1@example.org"] = "450 4.2.1 Mailbox busy"
+
+    retry = reminders_send(reminder_ids=three_due)
+
+    assert statuses() == {
+        "p0@example.org": "sent",
+        "p1@example.org": "pending",
+        "p2@example.org": "sent",
+    }
+    assert retry.reminder_ids == [Reminder.objects.get(patient__email="p1@example.org").pk]
+
+
+def test_a_lost_connection_leaves_that_message_and_the_rest_for_a_retry(three_due, smtp_mailer):
+    # 421: the server closes the connection after answering the second message's DATA.
+    smtp_mailer.before_data = lambda envelope: (
+        "421 4.3.2 Shutting down" if len(smtp_mailer.messages) == 1 else None
+    )
+
+    retry = reminders_send(reminder_ids=three_due)
+
+    assert statuses() == {
+        "p0@example.org": "sent",
+        "p1@example.org": "pending",
+        "p2@example.org": "pending",
+    }
+    assert sorted(retry.reminder_ids) == sorted(three_due[1:])
+    assert smtp_mailer.to() == ["p0@example.org"]
+
+
+def test_each_row_is_committed_before_the_next_message_goes(
+    transactional_db, at_night, smtp_mailer
+):
+    require_postgresql()  # the SMTP server's thread reads on a connection of its own
+    for n in range(3):
+        patient_due_at(NIGHT, email=f"p{n}@example.org")
+    ids = reminders_tick(now=NIGHT).enqueued
+    seen = []
+
+    def count_sent():
+        try:
+            seen.append(Reminder.objects.filter(status="sent").count())
+        finally:
+            connection.close()
+
+    def sent_so_far(envelope):
+        # The server's hooks run in an event loop, where Django refuses ORM calls.
+        reader = threading.Thread(target=count_sent)
+        reader.start()
+        reader.join()
+
+    smtp_mailer.before_data = sent_so_far
+
+    reminders_send(reminder_ids=ids)
+
+    assert seen == [0, 1, 2]

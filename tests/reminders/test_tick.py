@@ -1,6 +1,7 @@
 """The per-minute tick: which rows it creates, sweeps and enqueues."""
 
 import datetime as dt
+import uuid
 
 import psycopg
 import pytest
@@ -230,8 +231,8 @@ def test_no_nudge_once_the_dose_is_logged(due_patient):
     assert not Reminder.objects.filter(kind="nudge").exists()
 
 
-# A peak minute is created, committed and enqueued a chunk at a time (PostgreSQL: the
-# insert returns the new rows' ids; elsewhere the tick's final sweep enqueues them) ------
+# A peak minute is created, committed and enqueued a chunk at a time: the tick reads back
+# the ids of the rows it inserted and publishes them once they are committed -------------
 
 
 @pytest.fixture
@@ -306,19 +307,74 @@ def test_each_chunk_is_published_as_soon_as_it_is_committed(
 
 
 def test_a_second_tick_while_another_is_creating_rows_leaves_the_window_to_it(due_patient):
-    require_postgresql()
     SweepMark.objects.create(pk=1, covered_until=NIGHT - dt.timedelta(minutes=1))
-    with psycopg.connect(database_url(), autocommit=True) as other_tick:
-        other_tick.execute("SELECT pg_advisory_lock(%s)", [SweepMark.WINDOW_LOCK])
+    with SweepMark.window_claim(NIGHT, longest=services.LOOKBACK) as (start, _):
+        assert start == NIGHT - dt.timedelta(minutes=1)
 
         skipped = reminders_tick(now=NIGHT)
 
         assert (skipped.created, Reminder.objects.count()) == (0, 0)
-        other_tick.execute("SELECT pg_advisory_unlock(%s)", [SweepMark.WINDOW_LOCK])
 
     reminders_tick(now=NIGHT + dt.timedelta(minutes=1))
 
     assert Reminder.objects.get().patient == due_patient
+
+
+def test_two_beats_on_their_own_connections_claim_the_window_once(transactional_db, at_night):
+    require_postgresql()
+    SweepMark.objects.create(pk=1, covered_until=NIGHT - dt.timedelta(minutes=1))
+    with psycopg.connect(database_url(), autocommit=True) as other_beat:
+        # Another beat's claim, committed on its own connection.
+        other_beat.execute(
+            "UPDATE reminders_sweepmark SET claim_token = gen_random_uuid(), claimed_until = %s",
+            [NIGHT + SweepMark.CLAIM_FOR],
+        )
+        with SweepMark.window_claim(NIGHT, longest=services.LOOKBACK) as (start, renew):
+            assert (start, renew) == (None, None)
+
+
+def test_a_tick_that_died_holding_the_window_frees_it_when_its_claim_runs_out(
+    due_patient, at_night
+):
+    SweepMark.objects.create(
+        pk=1,
+        covered_until=NIGHT - dt.timedelta(minutes=1),
+        claim_token=uuid.uuid4(),
+        claimed_until=NIGHT + SweepMark.CLAIM_FOR,
+    )
+
+    assert reminders_tick(now=NIGHT).created == 0
+    at_night.shift(SweepMark.CLAIM_FOR + dt.timedelta(seconds=1))
+    later = reminders_tick(now=NIGHT + dt.timedelta(minutes=3))
+
+    assert later.created == 1
+    assert SweepMark.objects.get().claimed_until is None
+
+
+def test_a_tick_that_fails_gives_the_window_back_at_once(due_patient, monkeypatch):
+    monkeypatch.setattr(services, "_rows_for", lambda *a, **k: 1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        reminders_tick(now=NIGHT)
+
+    mark = SweepMark.objects.get()
+    assert (mark.claim_token, mark.claimed_until) == (None, None)
+    assert mark.covered_until == NIGHT - dt.timedelta(minutes=1)
+
+
+def test_the_claim_is_renewed_after_each_chunk(due_patient, small_chunks, monkeypatch):
+    for _ in range(3):
+        patient_due_at(NIGHT)
+    renewals = []
+    claim = SweepMark._claim
+    monkeypatch.setattr(
+        SweepMark, "_claim", classmethod(lambda cls, token: renewals.append(token) or claim(token))
+    )
+
+    reminders_tick(now=NIGHT)
+
+    assert len(renewals) == 1 + 2  # the claim, then once after each of the two chunks
+    assert len(set(renewals)) == 1
 
 
 def test_the_mark_only_moves_forward(db):

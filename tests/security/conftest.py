@@ -164,13 +164,7 @@ def build_world() -> World:
         detail="A test alert",
     )
     note = ClinicianNote.objects.create(patient=a, author=linked, text="Discussed sleep")
-    action_token = tokens.action_token(
-        reminder_id=reminder.pk,
-        patient_id=a.pk,
-        day=today,
-        dose_mg=plan.planned_dose_on(today).dose_mg,
-        action=tokens.Action.TAKEN,
-    )
+    action_token = tokens.action_token(link_key=reminder.link_key, action=tokens.Action.TAKEN)
     world = World(
         users={
             "patient_a": a,
@@ -194,7 +188,7 @@ def build_world() -> World:
             "revoked_link": ended,
             "invitation": invitation,
             "action_token": action_token,
-            "pause_token": tokens.pause_token(patient_id=a.pk),
+            "pause_token": tokens.pause_token(link_key=reminder.link_key),
             "invite_token": INVITE_TOKEN,
         },
     )
