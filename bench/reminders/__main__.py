@@ -245,17 +245,22 @@ def group_pids(pgid):
 def floor_rate(port, sample):
     """Raw smtplib over one connection, the same messages pre-rendered (the very bytes the
     worker sends)."""
-    from reminders.emails import Composer
+    import email.policy
+
+    from django.conf import settings
+
+    from reminders.emails import reminder_email
     from reminders.models import Reminder
     from reminders.selectors import doses_still_due
 
     rows = list(Reminder.objects.select_related("patient__profile").order_by("id")[:sample])
     doses = doses_still_due([(r.patient_id, r.local_date) for r in rows])
-    composer = Composer()
+    sender = settings.DEFAULT_FROM_EMAIL
     rendered = []
     for row in rows:
-        message = composer.compose(row, doses.get((row.patient_id, row.local_date), 1))
-        rendered.append((composer.envelope_from, [message.to], message.raw))
+        message = reminder_email(row, doses.get((row.patient_id, row.local_date), 1))
+        data = message.message(policy=email.policy.SMTP).as_bytes()
+        rendered.append((sender, message.to, data))
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for sender, to, data in rendered:
