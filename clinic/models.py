@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -459,21 +459,41 @@ class PatientSummary(models.Model):
         return self.response_band in ("moderate", "substantial")
 
 
-class AlertReviewRequest(models.Model):
-    """A patient whose data changed since the clinician side last looked.
+class AlertReviewQuerySet(models.QuerySet):
+    def claim(self, patient_id: int, changed_at: dt.datetime) -> bool:
+        """Take the patient's record change up to `changed_at` for evaluation. True for one
+        caller only: a conditional UPDATE moves the mark forward, or the first insert makes
+        it; a second worker meets the moved mark or the unique key and gets False."""
+        moved = self.filter(patient_id=patient_id, record_seen_at__lt=changed_at).update(
+            record_seen_at=changed_at
+        )
+        if moved:
+            return True
+        try:
+            with transaction.atomic():
+                self.create(patient_id=patient_id, record_seen_at=changed_at)
+        except IntegrityError:
+            return False  # seen already, or claimed by another worker just now
+        return True
 
-    Saving a dose or a diary entry only records this row (one cheap write); a worker sweeps
-    the rows every minute and evaluates the alerts, so a patient's tap never waits for the
-    panel's arithmetic and never touches the message broker.
+
+class AlertReview(models.Model):
+    """How far the clinic side has looked at one patient's record.
+
+    A dose, diary or plan save only marks the patient's profile (`record_changed_at`); the
+    minute sweep evaluates the alerts of linked patients whose mark is newer than this one,
+    so a patient's tap never waits for the panel's arithmetic.
     """
 
     patient = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         primary_key=True,
-        related_name="+",
+        related_name="alert_review",
     )
-    requested_at = models.DateTimeField()
+    record_seen_at = models.DateTimeField()
+
+    objects = AlertReviewQuerySet.as_manager()
 
     def __str__(self):
         return f"Alert review for patient {self.patient_id}"

@@ -9,12 +9,13 @@ from decimal import Decimal
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import PatientProfile, User
 from titration import selectors as titration_selectors
 from titration import services as titration_services
 
@@ -24,7 +25,7 @@ from .models import (
     CLINICIAN_INVITE_DAYS,
     Alert,
     AlertAcknowledgement,
-    AlertReviewRequest,
+    AlertReview,
     AlertThresholds,
     AuditEvent,
     CareLink,
@@ -486,11 +487,20 @@ def plan_adjust(*, patient, clinician, change: str, values: dict, now: dt.dateti
     elif change == "step_back":
         result = ts.plan_step_back(**common)
     elif change == "target":
-        result = ts.plan_change(**common, target_mg=Decimal(values["target_mg"]))
+        result = ts.plan_change(
+            **common,
+            target_mg=Decimal(values["target_mg"]),
+            big_change_confirmed=bool(values.get("confirm_big_change")),
+        )
     elif change == "custom":
         steps = values["steps"]
         target = max(Decimal(str(s["dose_mg"])) for s in steps)
-        result = ts.plan_change(**common, target_mg=target, custom_steps=steps)
+        result = ts.plan_change(
+            **common,
+            target_mg=target,
+            custom_steps=steps,
+            big_change_confirmed=bool(values.get("confirm_big_change")),
+        )
     elif change == "dose_time":
         result = ts.plan_dose_time_switch(**common, dose_time=values["dose_time"])
     elif change == "pause":
@@ -505,56 +515,40 @@ def plan_adjust(*, patient, clinician, change: str, values: dict, now: dt.dateti
     return result
 
 
-def alerts_evaluate_if_shared(*, patient, now: dt.datetime | None = None) -> list[Alert]:
-    """What the patient's own saves call: alerts and the panel row matter only to a linked
-    clinician, so a patient who shares with nobody pays one cheap query."""
-    if not CareLink.objects.filter(patient=patient).active().exists():
-        return []
-    return alerts_evaluate(patient=patient, now=now)
-
-
-def alerts_review_request(*, patient, now: dt.datetime | None = None) -> bool:
-    """Ask for the patient's alerts to be evaluated soon. Returns whether anyone will look.
-
-    One fixed statement, because every dose and diary save calls it: insert or renew the
-    request only if an active care link exists. Raw SQL since the ORM has no INSERT ...
-    SELECT; the link condition is `CareLinkQuerySet.active()` written out (a test holds
-    the two together), which also spares compiling a query on every save.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(*alerts_review_request_statement(patient=patient, now=now))
-        return cursor.rowcount > 0
-
-
-def alerts_review_request_statement(*, patient, now: dt.datetime | None = None):
-    """`alerts_review_request` as (sql, params), for a save to send in its own statement."""
-    now = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    return _REVIEW_REQUEST_SQL, [patient.pk, now, patient.pk]
-
-
-_REVIEW_REQUEST_SQL = (
-    "INSERT INTO clinic_alertreviewrequest (patient_id, requested_at) SELECT %s, %s "
-    "WHERE EXISTS (SELECT 1 FROM clinic_carelink WHERE patient_id = %s "
-    "AND accepted_at IS NOT NULL AND revoked_at IS NULL) "
-    "ON CONFLICT (patient_id) DO UPDATE SET requested_at = excluded.requested_at"
-)
-
-
-def alerts_review_pending(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """The minute sweep: evaluate each requested patient once. A row is claimed by deleting
-    it only if it is unchanged, so two workers never evaluate the same request, and a save
-    that lands meanwhile leaves a newer row for the next sweep."""
-    done = 0
-    pending = AlertReviewRequest.objects.order_by("requested_at").values_list(
-        "patient_id", "requested_at"
-    )[:limit]
-    for patient_id, requested_at in list(pending):
-        claimed, _ = AlertReviewRequest.objects.filter(
-            patient_id=patient_id, requested_at=requested_at
-        ).delete()
-        if not claimed:
-            continue
+def alerts_review(
+    *, patient_id: int, changed_at: dt.datetime, now: dt.datetime | None = None
+) -> bool:
+    """Evaluate one patient's alerts for their record as changed at `changed_at`, unless
+    another worker has. The claim and the evaluation commit together: an evaluation that
+    fails leaves the change for the next sweep."""
+    with transaction.atomic():
+        if not AlertReview.objects.claim(patient_id, changed_at):
+            return False
         patient = User.objects.select_related("profile", "alert_thresholds").get(pk=patient_id)
         alerts_evaluate(patient=patient, now=now)
-        done += 1
+    return True
+
+
+def alerts_review_changed(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """The minute sweep: evaluate each linked patient whose record changed since the clinic
+    last looked (a dose, the diary, the plan, the safety screen; an opioid answer is urgent,
+    so this runs every minute). Oldest change first. Returns patients evaluated."""
+    changed = (
+        PatientProfile.objects.filter(record_changed_at__isnull=False)
+        .filter(Exists(CareLink.objects.active().filter(patient=OuterRef("user"))))
+        .filter(
+            Q(user__alert_review__isnull=True)
+            | Q(user__alert_review__record_seen_at__lt=F("record_changed_at"))
+        )
+        .order_by("record_changed_at")
+        .values_list("user_id", "record_changed_at")[:limit]
+    )
+    done = 0
+    for patient_id, changed_at in list(changed):
+        try:
+            done += alerts_review(patient_id=patient_id, changed_at=changed_at, now=now)
+        except Exception:
+            # One patient's failure must not hold up everyone after them; theirs is retried
+            # next minute, since the claim rolled back with it.
+            logger.exception("Alert review failed for patient %s", patient_id)
     return done

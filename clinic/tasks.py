@@ -9,5 +9,5 @@ def alerts_sweep():
 
 
 @shared_task(ignore_result=True)
-def alerts_review_pending():
-    services.alerts_review_pending()
+def alerts_review_changed():
+    services.alerts_review_changed()

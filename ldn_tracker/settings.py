@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ops",
     "reminders",
     "clinic",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -300,13 +301,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -326,16 +328,17 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.heartbeat", "schedule": 30.0},
     "automatic-holds": {"task": "titration.tasks.automatic_holds_record", "schedule": 3600.0},
-    # Clinic: patients whose doses or diary changed, reviewed for alerts within a minute.
+    # Clinic: linked patients whose record changed (doses, diary, plan, safety screen),
+    # reviewed for alerts within a minute.
     "clinic-alerts-review": {
-        "task": "clinic.tasks.alerts_review_pending",
+        "task": "clinic.tasks.alerts_review_changed",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
     # Accounts whose 7-day deletion grace period is over: erased by a sweeper that claims
     # each row, so an overlapping run does nothing twice.
     "accounts-erase-due": {
-        "task": "accounts.tasks.accounts_erase_due",
+        "task": "privacy.tasks.accounts_erase_due",
         "schedule": crontab(minute=20),
         "options": {"expires": 3000},
     },

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("symptoms.urls")),
     path("", include("reminders.urls")),
     path("", include("clinic.urls")),
+    path("", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,12 +12,11 @@ import zipfile
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from accounts.models import PatientProfile, User
 from clinic.models import Alert, AlertThresholds, AuditEvent, CareLink
 from reminders.models import Reminder, ReminderSettings
 from symptoms import exports as symptom_exports
 from titration.models import Plan, SafetyScreening, SupplyEntry
-
-from .models import PatientProfile, User
 
 README = """Your LDN Tracker data
 

@@ -4,8 +4,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from ldn_tracker.prepared import Param, Prepared
-
 # 0-10 numeric rating scales (DOMAIN.md, daily diary). Higher is worse for pain, fatigue and
 # fog; higher is better for sleep quality and mood.
 RATINGS = {
@@ -79,11 +77,8 @@ class DiaryEntryQuerySet(models.QuerySet):
     def side_effects_between(self, patient, since, until) -> "SideEffectDays":
         """The worst severity per day and the days with sleep side effects, in one query.
 
-        Side effects are recorded only in the diary; this is the one way to read them. Every
-        dose save reads them, so the query is compiled once (ldn_tracker.prepared): it reads
-        the whole table, so call it on `DiaryEntry.objects`, not on a filtered queryset."""
-        patient = getattr(patient, "pk", patient)
-        return side_effect_days(_SIDE_EFFECT_ROWS.rows(patient=patient, since=since, until=until))
+        Side effects are recorded only in the diary; this is the one way to read them."""
+        return side_effect_days(side_effect_rows(patient, since, until))
 
 
 class DiaryEntry(models.Model):
@@ -194,8 +189,7 @@ def _none_if_null(name):
 
 def side_effect_rows(patient, since, until) -> models.QuerySet:
     """(date, worst side effect, worst sleep side effect) per diary day between the dates:
-    the query behind `side_effects_between`. The arguments may be expressions (a `Param`,
-    an `OuterRef`), for a caller that reads it inside a larger statement."""
+    the query behind `side_effects_between`."""
     return (
         DiaryEntry.objects.for_patient_between(patient, since, until)
         # The day's worst severity and its worst sleep side effect, worked out by the database
@@ -218,12 +212,3 @@ def side_effect_days(rows) -> SideEffectDays:
         worst_by_day={day: worst for day, worst, _ in rows},
         sleep_days=frozenset(day for day, _, sleep in rows if sleep >= Severity.MILD),
     )
-
-
-_SIDE_EFFECT_ROWS = Prepared(
-    lambda: side_effect_rows(
-        Param("patient", models.IntegerField()),
-        Param("since", models.DateField()),
-        Param("until", models.DateField()),
-    )
-)

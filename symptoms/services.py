@@ -3,6 +3,8 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import PatientProfile
+
 from . import questionnaires as q
 from .models import DiaryEntry, QuestionnaireResponse
 
@@ -43,10 +45,8 @@ def diary_save(*, patient, day: dt.date, values: dict, now: dt.datetime | None =
         unique_fields=["patient", "date"],
         update_fields=changed,
     )
-    # Imported here: clinic builds on symptoms, so symptoms must not import it at load.
-    from clinic.services import alerts_review_request
-
-    alerts_review_request(patient=patient, now=now)
+    # The clinic's minute sweep evaluates alerts for patients whose record changed.
+    PatientProfile.objects.record_changed_mark(patient, now)
 
 
 class QuestionnaireNotOpen(Exception):

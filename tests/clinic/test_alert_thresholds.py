@@ -9,15 +9,14 @@ import time_machine
 from django.db import IntegrityError
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import PatientProfile, User
 from clinic import alert_rules as rules
 from clinic.alert_rules import Facts, Rule, Thresholds
 from clinic.models import Alert, AlertThresholds
 from clinic.selectors import patient_thresholds
 from clinic.services import (
     alerts_evaluate,
-    alerts_review_pending,
-    alerts_review_request,
+    alerts_review_changed,
     alerts_sweep,
 )
 
@@ -219,6 +218,6 @@ def test_the_review_sweep_uses_the_patients_thresholds(linked_patient):
     add_history(linked_patient, days=21)
     linked_patient.diary_entries.filter(date__gte=TODAY - dt.timedelta(days=1)).update(nausea=2)
     AlertThresholds.objects.create(patient=linked_patient, persistent_days=2)
-    alerts_review_request(patient=linked_patient)
-    assert alerts_review_pending() == 1
+    PatientProfile.objects.record_changed_mark(linked_patient)
+    assert alerts_review_changed() == 1
     assert open_rules(linked_patient) == ["persistent_side_effects"]

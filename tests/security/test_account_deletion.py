@@ -12,18 +12,18 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services, tasks
 from accounts.models import PatientProfile, User
 from clinic.models import (
     Alert,
     AlertAcknowledgement,
-    AlertReviewRequest,
+    AlertReview,
     AlertThresholds,
     AuditEvent,
     CareLink,
     ClinicianNote,
     PatientSummary,
 )
+from privacy import services, tasks
 from reminders.models import Reminder, ReminderSettings
 from symptoms.models import DiaryEntry, QuestionnaireResponse
 from titration.models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
@@ -174,7 +174,7 @@ def test_after_7_days_the_sweeper_erases_the_health_data_and_anonymises(
     client.logout()
     audit_rows = list(AuditEvent.objects.filter(patient_id=a.pk).values())
     assert len(audit_rows) == audit_before + 1
-    AlertReviewRequest.objects.create(patient=a, requested_at=timezone.now())
+    AlertReview.objects.create(patient=a, record_seen_at=timezone.now())
     AlertThresholds.objects.create(patient=a, persistent_days=5)
     services.account_deletion_request(user=a)
 

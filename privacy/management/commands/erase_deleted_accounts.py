@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts import services
+from privacy import services
 
 
 class Command(BaseCommand):
