@@ -175,6 +175,7 @@ class Tonight:
     at_target: bool
     log: DoseLog | None  # what is recorded for the window's date (tonight, or last night)
     logged_day: dt.date | None
+    logged_plan_day: int  # the plan day of `logged_day` (0 when none)
     take_refusal: str
     take_from: dt.datetime | None
     can_take: bool
@@ -271,6 +272,7 @@ def tonight(patient, plan: Plan, now: dt.datetime | None = None, record=None) ->
         at_target=at_target,
         log=record.logs.get(logged_day) if logged_day else None,
         logged_day=logged_day,
+        logged_plan_day=engine.dose_on(spec, logged_day).plan_day if logged_day else 0,
         take_refusal=d.take.reason if d.take else "",
         take_from=d.next_take_from,
         can_take=d.can_take,
