@@ -220,16 +220,20 @@ def check_take(
     if at > now + STATED_TIME_SKEW:
         return Refusal("That time hasn't come yet. Enter the time you took it.")
     start, end = clock.window(day)
+    taken = _taken(inputs)
     if at < start:
+        last = max((instant for _, instant in taken if instant <= now), default=None)
+        allowed_from = max(start, last + MIN_GAP) if last else start
+        said = f"Your last dose was taken at {when(last, clock, today)}. " if last else ""
         return Refusal(
-            f"This dose can be taken from {when(start, clock, today)}.", allowed_from=start
+            f"{said}This dose can be taken from {when(allowed_from, clock, today)}.",
+            allowed_from=allowed_from,
         )
     if at >= end:
         return Refusal(
             "It is too close to the next dose now: skip this one and take the next as normal. "
             "Never take two doses to catch up."
         )
-    taken = _taken(inputs)
     if any(other > day for other, _ in taken):
         return Refusal(
             "A later dose is already logged as taken, so this one counts as missed: "
