@@ -189,9 +189,7 @@ def doses_still_due(
     if not recipients_checked:
         for chunk in _chunks(ids):
             eligible.update(reminder_recipients().filter(pk__in=chunk).values_list("pk", flat=True))
-    decisions = titration_selectors.dose_decisions(
-        [pk for pk in ids if pk in eligible], now=now
-    )
+    decisions = titration_selectors.dose_decisions([pk for pk in ids if pk in eligible], now=now)
     result = {}
     for pk, day in pairs:
         d = decisions.get(pk)
