@@ -144,6 +144,9 @@ class PatientProfile(models.Model):
     # screen): apps built on the record (the clinic's alerts) sweep for it instead of being
     # called from below.
     record_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Kept by the clinic app when a care link starts or ends: with a linked clinician, only
+    # the clinician can lift an opioid block (DOMAIN.md, dose safety).
+    care_team_linked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

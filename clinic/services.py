@@ -281,6 +281,7 @@ def care_link_accept(*, patient, code: str, now: dt.datetime | None = None) -> C
             "That code has already been used. Ask your clinician for a new one."
         )
     link.refresh_from_db()
+    care_team_linked_update(patient)
     # The clinician's panel needs this patient's row and any alert already due.
     alerts_evaluate(patient=patient, now=now)
     return link
@@ -292,7 +293,16 @@ def care_link_revoke(*, link: CareLink, by, now: dt.datetime | None = None) -> C
     link.revoked_at = now or timezone.now()
     link.revoked_by = by
     link.save(update_fields=["revoked_at", "revoked_by"])
+    if link.patient_id:
+        care_team_linked_update(link.patient)
     return link
+
+
+def care_team_linked_update(patient) -> None:
+    """Copy "has an active care link" to the patient's profile, where the record reads it."""
+    PatientProfile.objects.filter(user=patient).update(
+        care_team_linked=CareLink.objects.active().filter(patient=patient).exists()
+    )
 
 
 # Alerts -----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ from decimal import Decimal
 
 from django import forms
 
+from accounts.forms import SafetyForm
+
 from .models import DoseLog
 
 
@@ -184,4 +186,31 @@ class SupplyForm(forms.Form):
             and "capsule_strength_mg" not in self.errors
         ):
             self.add_error("capsule_strength_mg", "Please enter the strength of one capsule.")
+        return cleaned
+
+
+class MedicinesChangedForm(SafetyForm):
+    """The safety questions again, with the statement that can lift an opioid block."""
+
+    opioid_free_confirmed = forms.BooleanField(
+        label=(
+            "I have taken no opioid in the last 7 days (10 days for methadone or "
+            "buprenorphine), and my prescriber knows"
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args, ask_opioid_free=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_opioid_free:
+            del self.fields["opioid_free_confirmed"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("opioid_use") and cleaned.get("opioid_free_confirmed"):
+            self.add_error(
+                "opioid_free_confirmed",
+                "You answered that you take an opioid, so this can't be ticked. "
+                "Please check your answers.",
+            )
         return cleaned

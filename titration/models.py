@@ -7,43 +7,48 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import PatientProfile
+
 from . import schedule as engine
-
-OPIOID_FREE_DAYS = 7  # naltrexone labelling: opioid-free 7-10 days before starting
-
-
-def opioid_block_holds(screenings) -> bool:
-    """Whether reported opioid use still blocks the plan, from a patient's screenings in the
-    order they were answered.
-
-    A report is lifted by a linked clinician (`cleared_at`), or by the patient answering
-    again at least 7 days later that they have taken no opioid since and that their
-    prescriber knows (DOMAIN.md, dose safety). Answering "no" a minute later lifts nothing.
-    """
-    open_report = None
-    for screening in screenings:
-        if screening.opioid_use:
-            open_report = None if screening.cleared_at else screening
-        elif (
-            open_report is not None
-            and screening.opioid_free_confirmed
-            and screening.created_at - open_report.created_at >= dt.timedelta(days=OPIOID_FREE_DAYS)
-        ):
-            open_report = None
-    return open_report is not None
+from .safety import open_opioid_report
 
 
 class SafetyScreeningQuerySet(models.QuerySet):
+    def open_report(self, patient):
+        """The opioid report that still blocks this patient's plan, or None, and whether the
+        patient may lift it themselves (no linked clinician)."""
+        screenings = list(self.filter(patient=patient).order_by("created_at", "id"))
+        report = open_opioid_report(screenings, patient_may_clear=False)
+        if report is None:
+            return None, True
+        may_clear = self.patient_may_clear(patient)
+        if may_clear:
+            report = open_opioid_report(screenings, patient_may_clear=True)
+        return report, may_clear
+
     def plan_blocked(self, patient) -> bool:
         """The one answer to "does an opioid report block this patient's plan?"."""
-        return opioid_block_holds(self.filter(patient=patient).order_by("created_at", "id"))
+        return self.open_report(patient)[0] is not None
+
+    def patient_may_clear(self, patient) -> bool:
+        """Only a patient with no linked clinician may lift an opioid report themselves."""
+        return not PatientProfile.objects.filter(user=patient, care_team_linked=True).exists()
 
     def blocked_among(self, patient_ids) -> set:
         reported = self.filter(patient_id__in=patient_ids, opioid_use=True).values("patient_id")
         by_patient = {}
         for screening in self.filter(patient_id__in=reported).order_by("created_at", "id"):
             by_patient.setdefault(screening.patient_id, []).append(screening)
-        return {pk for pk, rows in by_patient.items() if opioid_block_holds(rows)}
+        linked = set(
+            PatientProfile.objects.filter(
+                user_id__in=by_patient, care_team_linked=True
+            ).values_list("user_id", flat=True)
+        )
+        return {
+            pk
+            for pk, rows in by_patient.items()
+            if open_opioid_report(rows, patient_may_clear=pk not in linked) is not None
+        }
 
 
 class SafetyScreening(models.Model):

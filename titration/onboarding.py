@@ -18,7 +18,7 @@ from accounts.forms import (
 )
 from accounts.models import PatientProfile
 
-from . import selectors, services
+from . import selectors, services, views
 
 # One short question per screen, in this order.
 ONBOARDING_STEPS = ["safety", "time-zone", "dose-time", "formulation", "start"]
@@ -36,7 +36,7 @@ def _next_step(profile):
     screening = selectors.latest_screening(patient)
     if screening is None:
         return "safety"
-    if screening.blocks_plan:
+    if selectors.plan_blocked_by_screening(patient):
         return "stop"
     if not profile.time_zone:
         return "time-zone"
@@ -75,30 +75,21 @@ def onboarding(request):
 
 @patient_required
 def onboarding_stop(request):
-    screening = selectors.latest_screening(request.user)
-    if screening is None or not screening.blocks_plan:
+    block = selectors.opioid_block(request.user)
+    if block is None:
         return redirect("onboarding")
-    return render(request, "accounts/onboarding_stop.html")
+    return render(request, "accounts/onboarding_stop.html", {"opioid": block})
 
 
 def _safety_step(request, profile):
     form = SafetyForm(_form_data(request))
     if request.method == "POST" and form.is_valid():
         screening = services.safety_screening_record(patient=request.user, **form.cleaned_data)
-        if screening.blocks_plan:
+        if selectors.plan_blocked_by_screening(request.user):
             return None, redirect("onboarding_stop")
-        if screening.alcohol:
-            messages.warning(
-                request,
-                "Alcohol: LDN and alcohol are both processed by the liver. Please talk to your "
-                "prescriber about how much you drink. You can note drinks in your daily diary.",
-            )
-        if screening.needs_prescriber_discussion:
-            messages.warning(
-                request,
-                "Liver: please check with your prescriber that LDN is right for you with your "
-                "liver condition or medicines before you start.",
-            )
+        views.safety_advice(
+            request, alcohol=screening.alcohol, liver=screening.needs_prescriber_discussion
+        )
         return None, redirect("onboarding")
     return form, None
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from symptoms.models import SIDE_EFFECTS, DiaryEntry
 
 from . import adherence as adherence_rules
-from . import decision, offers, tolerance
+from . import decision, offers, safety, tolerance
 from . import schedule as engine
 from . import supply as supply_rules
 from .models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
@@ -33,6 +33,29 @@ def plan_blocked_by_screening(patient) -> bool:
 
 def latest_screening(patient) -> SafetyScreening | None:
     return SafetyScreening.objects.filter(patient=patient).first()
+
+
+@dataclass(frozen=True)
+class OpioidBlock:
+    reported_at: dt.datetime
+    clinician_linked: bool
+    # From when the patient may lift it by answering again; None when only a clinician can.
+    patient_clear_from: dt.datetime | None
+    patient_may_clear_now: bool
+
+
+def opioid_block(patient, now: dt.datetime | None = None) -> OpioidBlock | None:
+    """The open opioid report blocking the plan, with who may lift it and from when."""
+    report, may_clear = SafetyScreening.objects.open_report(patient)
+    if report is None:
+        return None
+    clear_from = safety.patient_clear_from(report) if may_clear else None
+    return OpioidBlock(
+        reported_at=report.created_at,
+        clinician_linked=not may_clear,
+        patient_clear_from=clear_from,
+        patient_may_clear_now=clear_from is not None and clear_from <= (now or timezone.now()),
+    )
 
 
 def _log_entry(log: DoseLog) -> decision.LogEntry:

@@ -61,11 +61,18 @@ class BigChange(PlanChangeNotAllowed):
 
 @transaction.atomic
 def safety_screening_record(
-    *, patient, opioid_use: bool, alcohol: bool, liver_medications: bool, liver_disease: bool
+    *,
+    patient,
+    opioid_use: bool,
+    alcohol: bool,
+    liver_medications: bool,
+    liver_disease: bool,
+    opioid_free_confirmed: bool = False,
 ) -> SafetyScreening:
     screening = SafetyScreening.objects.create(
         patient=patient,
         opioid_use=opioid_use,
+        opioid_free_confirmed=opioid_free_confirmed and not opioid_use,
         alcohol=alcohol,
         liver_medications=liver_medications,
         liver_disease=liver_disease,

@@ -18,4 +18,5 @@ urlpatterns = [
     path("plan/hold/", views.plan_hold, name="plan_hold"),
     path("plan/step-back/", views.step_back, name="step_back"),
     path("supply/", views.supply, name="supply"),
+    path("medicines-changed/", views.medicines_changed, name="medicines_changed"),
 ]

@@ -6,12 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import patient_required
 from accounts.models import PatientProfile
 from symptoms import selectors as symptom_selectors
 
 from . import decision, selectors, services
 from .access import plan_required
-from .forms import HoldForm, LateDoseForm, SkipForm, SupplyForm
+from .forms import HoldForm, LateDoseForm, MedicinesChangedForm, SkipForm, SupplyForm
 from .models import DoseLog, SupplyEntry
 
 
@@ -33,10 +34,63 @@ def _render_today(request, plan, *, status=200, error="", now=None):
 
 @plan_required
 def today(request, plan):
-    if selectors.plan_blocked_by_screening(request.user):
-        screening = selectors.latest_screening(request.user)
-        return render(request, "titration/safety_stop.html", {"screening": screening})
+    block = selectors.opioid_block(request.user)
+    if block is not None:
+        return render(request, "titration/safety_stop.html", {"opioid": block})
     return _render_today(request, plan)
+
+
+def safety_advice(request, *, alcohol: bool, liver: bool) -> None:
+    """What the safety answers ask the patient to discuss with their prescriber."""
+    if alcohol:
+        messages.warning(
+            request,
+            "Alcohol: LDN and alcohol are both processed by the liver. Please talk to your "
+            "prescriber about how much you drink. You can note drinks in your daily diary.",
+        )
+    if liver:
+        messages.warning(
+            request,
+            "Liver: please check with your prescriber that LDN is right for you with your "
+            "liver condition or medicines before you start.",
+        )
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+def medicines_changed(request):
+    """ "My medicines changed": the safety questions again (DOMAIN.md, dose safety)."""
+    block = selectors.opioid_block(request.user)
+    ask_opioid_free = block is not None and block.patient_clear_from is not None
+    form = MedicinesChangedForm(
+        request.POST if request.method == "POST" else None, ask_opioid_free=ask_opioid_free
+    )
+    if request.method == "POST" and form.is_valid():
+        answers = form.cleaned_data
+        services.safety_screening_record(
+            patient=request.user,
+            opioid_use=answers["opioid_use"],
+            alcohol=answers["alcohol"],
+            liver_medications=answers["liver_medications"],
+            liver_disease=answers["liver_disease"],
+            opioid_free_confirmed=answers.get("opioid_free_confirmed", False),
+        )
+        block = selectors.opioid_block(request.user)
+        if block is not None:
+            return render(request, "titration/safety_stop.html", {"opioid": block, "saved": True})
+        safety_advice(
+            request,
+            alcohol=answers["alcohol"],
+            liver=answers["liver_medications"] or answers["liver_disease"],
+        )
+        messages.success(request, "Thank you. Your answers are saved.")
+        return redirect("today" if selectors.current_plan(request.user) else "onboarding")
+    return render(
+        request,
+        "titration/medicines_changed.html",
+        {"form": form, "opioid": block, "ask_opioid_free": ask_opioid_free},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def _posted_day(request):

@@ -319,11 +319,25 @@ def test_after_opioid_use_posting_the_start_step_creates_no_plan(new_client, new
     assert not Plan.objects.filter(patient=new_patient).exists()
 
 
-def test_a_later_clear_screen_lets_the_patient_carry_on(new_client, new_patient):
+def test_answering_no_a_minute_after_an_opioid_report_does_not_lift_the_block(
+    new_client, new_patient
+):
+    # DOMAIN.md, dose safety: the patient alone can't lift the block by answering again at
+    # once; the stop page offers "My medicines changed" instead.
     _screened(new_patient, opioid_use=True)
     response = new_client.post(_step_url("safety"), ALL_NO)
-    assert response["Location"] == reverse("onboarding")
+    assert response["Location"] == reverse("onboarding_stop")
     assert SafetyScreening.objects.filter(patient=new_patient).count() == 2
+    assert new_client.get(reverse("onboarding"))["Location"] == reverse("onboarding_stop")
+    body = new_client.get(reverse("onboarding_stop")).content.decode()
+    assert reverse("medicines_changed") in body
+
+
+def test_a_clear_screen_after_a_mistaken_report_within_the_first_answer_carries_on(
+    new_client, new_patient
+):
+    response = new_client.post(_step_url("safety"), ALL_NO)
+    assert response["Location"] == reverse("onboarding")
     assert new_client.get(reverse("onboarding"))["Location"] == _step_url("time-zone")
 
 

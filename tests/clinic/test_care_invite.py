@@ -1,8 +1,14 @@
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from clinic.models import CareLink
+from accounts.models import PatientProfile
+from clinic.models import CareLink, new_invite_code
+from clinic.services import care_link_accept, care_link_revoke
 
+from ..factories import onboarded_patient
 from .conftest import Personas, login_redirect
 
 pytestmark = pytest.mark.django_db
@@ -31,3 +37,18 @@ def test_patients_get_404(client, request, who):
 
 def test_anonymous_is_sent_to_log_in(client):
     assert login_redirect(client.get(URL))
+
+
+def test_accepting_and_revoking_a_link_keeps_the_profiles_care_team_flag(frozen, doctor):
+    # With a linked clinician only the clinician may lift an opioid block (DOMAIN.md).
+    patient = onboarded_patient()
+    invite = CareLink.objects.create(
+        clinician=doctor,
+        invited_by=doctor,
+        code=new_invite_code(),
+        expires_at=timezone.now() + dt.timedelta(days=14),
+    )
+    link = care_link_accept(patient=patient, code=invite.code)
+    assert PatientProfile.objects.get(user=patient).care_team_linked
+    care_link_revoke(link=link, by=patient)
+    assert not PatientProfile.objects.get(user=patient).care_team_linked

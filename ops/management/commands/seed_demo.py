@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import PatientProfile, User
 from clinic.models import CareLink, Clinic, ClinicianMembership, new_invite_code
-from clinic.services import alerts_evaluate
+from clinic.services import alerts_evaluate, care_team_linked_update
 from symptoms.models import DiaryEntry
 from titration.models import DoseLog, Plan, PlanEvent, SafetyScreening
 
@@ -75,6 +75,7 @@ class Command(BaseCommand):
             expires_at=now + dt.timedelta(days=14),
             accepted_at=now,
         )
+        care_team_linked_update(patient)
         alerts_evaluate(patient=patient)
 
     def _fill_patient(self, patient):
