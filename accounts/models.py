@@ -146,7 +146,7 @@ class PatientProfile(models.Model):
     record_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Kept by the clinic app when a care link starts or ends: with a linked clinician, only
     # the clinician can lift an opioid block (DOMAIN.md, dose safety).
-    care_team_linked = models.BooleanField(default=False)
+    care_team_linked = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -183,6 +183,22 @@ def doses_still_due(
     or the account is not verified (skipped when the pairs come from `firsts_due`, which
     asked already: `recipients_checked`).
     """
+    now_due, later = _doses_decided(pairs, recipients_checked=recipients_checked, now=now)
+    if not sending:
+        now_due.update((pair, dose_mg) for pair, (dose_mg, _) in later.items())
+    return now_due
+
+
+def doses_to_send(
+    pairs: Collection[tuple[int, dt.date]], *, now: dt.datetime
+) -> tuple[dict[tuple[int, dt.date], Decimal], dict[tuple[int, dt.date], dt.datetime]]:
+    """For a send: the doses that may be taken now, and for those the spacing rule refuses
+    until later in their window, the instant from which they may (the reminder waits)."""
+    now_due, later = _doses_decided(pairs, recipients_checked=False, now=now)
+    return now_due, {pair: allowed_from for pair, (_, allowed_from) in later.items()}
+
+
+def _doses_decided(pairs, *, recipients_checked: bool, now: dt.datetime | None):
     now = now or timezone.now()
     ids = sorted({pk for pk, _ in pairs})
     eligible = set(ids) if recipients_checked else set()
@@ -190,15 +206,16 @@ def doses_still_due(
         for chunk in _chunks(ids):
             eligible.update(reminder_recipients().filter(pk__in=chunk).values_list("pk", flat=True))
     decisions = titration_selectors.dose_decisions([pk for pk in ids if pk in eligible], now=now)
-    result = {}
+    now_due, later = {}, {}
     for pk, day in pairs:
         d = decisions.get(pk)
         if d is None or d.dose_day != day or d.log is not None or not d.due.is_due:
             continue
-        if d.take is not None and (sending or d.take.allowed_from is None):
-            continue
-        result[(pk, day)] = d.dose_mg
-    return result
+        if d.take is None:
+            now_due[(pk, day)] = d.dose_mg
+        elif d.take.allowed_from is not None:
+            later[(pk, day)] = (d.dose_mg, d.take.allowed_from)
+    return now_due, later
 
 
 def last_reminder(patient) -> Reminder | None:

@@ -231,6 +231,26 @@ class _Batch:
             sent_at=_now() if status == Reminder.Status.SENT else None,
         )
 
+    def defer(self, reminder, until: dt.datetime) -> None:
+        """The dose may not be taken yet (6 hours since the last): the row goes back to
+        pending with a lease running until it may, and the sweep sends it then. Past the
+        2-hour catch-up it is not sent at all."""
+        if due.is_too_late(reminder.due_at, until):
+            self.finish(
+                reminder,
+                Reminder.Status.CANCELLED,
+                "Not sent: the dose could not be taken within 2 hours of its time "
+                "(6 hours after the last).",
+            )
+            return
+        Reminder.objects.filter(pk=reminder.pk, lease_token=self.token).update(
+            status=Reminder.Status.PENDING,
+            detail="Waiting until the dose may be taken (6 hours after the last).",
+            lease_token=None,
+            lease_until=until,
+            attempts=F("attempts") - 1,
+        )
+
     def temporary_failure(self, reminder, detail):
         if reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
             self.finish(
@@ -273,18 +293,21 @@ def reminders_send(*, reminder_ids: list[int], now: dt.datetime | None = None) -
         .select_related("patient__profile")
         .order_by("id")
     )
-    doses = selectors.doses_still_due(
-        [(r.patient_id, r.local_date) for r in reminders], now=now, sending=True
+    doses, later = selectors.doses_to_send(
+        [(r.patient_id, r.local_date) for r in reminders], now=now
     )
     outbox = []
     for reminder in reminders:
-        dose_mg = doses.get((reminder.patient_id, reminder.local_date))
+        pair = (reminder.patient_id, reminder.local_date)
+        dose_mg = doses.get(pair)
         if due.is_too_late(reminder.due_at, now):
             batch.finish(
                 reminder,
                 Reminder.Status.MISSED_SEND,
                 "Not sent: it would have been more than 2 hours late.",
             )
+        elif pair in later:
+            batch.defer(reminder, later[pair])
         elif dose_mg is None:
             batch.finish(reminder, Reminder.Status.CANCELLED, "Not needed any more.")
         else:

@@ -14,7 +14,7 @@ from reminders.models import Reminder
 from reminders.services import reminders_send, reminders_tick
 from tests.factories import DoseLogFactory
 from tests.services import require_postgresql
-from titration.models import Plan
+from titration.models import DoseLog, Plan
 
 from .conftest import patient_due_at
 
@@ -260,3 +260,64 @@ def test_each_row_is_committed_before_the_next_message_goes(
     reminders_send(reminder_ids=ids)
 
     assert seen == [0, 1, 2]
+
+
+# The spacing rule at send time (DOMAIN.md, dose safety) ---------------------------------
+
+# Last night's dose taken late in London (11:00 UTC), then a flight to Kolkata: tonight's
+# 21:30 there is 16:00 UTC, 5 hours later. The reminder waits until 17:00 UTC.
+KOLKATA_EVENING = dt.datetime(2026, 1, 15, 16, 0, tzinfo=UTC)
+
+
+def _traveller(db):
+    patient = patient_due_at(
+        KOLKATA_EVENING, time_zone="Asia/Kolkata", start_date=dt.date(2026, 1, 14)
+    )
+    DoseLogFactory(
+        plan=patient.plans.get(),
+        date=dt.date(2026, 1, 14),
+        taken_at=dt.datetime(2026, 1, 15, 11, 0, tzinfo=UTC),
+    )
+    return patient
+
+
+def test_a_reminder_the_spacing_rule_refuses_waits_and_goes_when_the_dose_may_be_taken(db):
+    patient = _traveller(db)
+    with time_machine.travel(KOLKATA_EVENING, tick=False):
+        reminders_tick(now=KOLKATA_EVENING)
+        row = Reminder.objects.get(patient=patient)
+        reminders_send(reminder_ids=[row.pk], now=KOLKATA_EVENING)
+    row.refresh_from_db()
+    assert mail.outbox == []
+    assert row.status == Reminder.Status.PENDING
+    assert row.lease_until == dt.datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
+    assert "6 hours after the last" in row.detail
+
+    early = KOLKATA_EVENING + dt.timedelta(minutes=30)
+    with time_machine.travel(early, tick=False):
+        assert row.pk not in reminders_tick(now=early).enqueued
+
+    later = dt.datetime(2026, 1, 15, 17, 1, tzinfo=UTC)
+    with time_machine.travel(later, tick=False):
+        assert row.pk in reminders_tick(now=later).enqueued
+        reminders_send(reminder_ids=[row.pk], now=later)
+    row.refresh_from_db()
+    assert row.status == Reminder.Status.SENT
+    assert row.attempts == 1
+    [message] = mail.outbox
+    assert "1.5 mg" in message.body
+
+
+def test_a_reminder_that_could_only_go_more_than_2_hours_late_is_not_sent(db):
+    patient = _traveller(db)
+    DoseLog.objects.filter(patient=patient).update(
+        taken_at=dt.datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # allowed only from 21:00 UTC
+    )
+    with time_machine.travel(KOLKATA_EVENING, tick=False):
+        reminders_tick(now=KOLKATA_EVENING)
+        row = Reminder.objects.get(patient=patient)
+        reminders_send(reminder_ids=[row.pk], now=KOLKATA_EVENING)
+    row.refresh_from_db()
+    assert mail.outbox == []
+    assert row.status == Reminder.Status.CANCELLED
+    assert "within 2 hours" in row.detail
