@@ -100,16 +100,26 @@ def record_of(patient, plan: Plan, *, now: dt.datetime | None = None) -> Record:
         plan=plan,
         events=events,
         logs=logs,
-        inputs=decision.Inputs(
-            spec=plan.spec(events, worst_side_effect_by_day=side_effects.worst_by_day),
+        inputs=_inputs(
+            plan,
+            profile,
+            events=events,
             logs={day: _log_entry(log) for day, log in logs.items()},
-            clock=clock_of(profile),
-            concentration_mg_per_ml=(
-                profile.concentration_mg_per_ml if profile.is_liquid else None
-            ),
+            worst_by_day=side_effects.worst_by_day,
             blocked=plan_blocked_by_screening(patient),
         ),
         sleep_days=frozenset(side_effects.sleep_days),
+    )
+
+
+def _inputs(plan, profile, *, events, logs, worst_by_day, blocked) -> decision.Inputs:
+    """The decision's inputs from what was read: one shape for one patient or a chunk."""
+    return decision.Inputs(
+        spec=plan.spec(events, worst_side_effect_by_day=worst_by_day),
+        logs=logs,
+        clock=clock_of(profile),
+        concentration_mg_per_ml=profile.concentration_mg_per_ml if profile.is_liquid else None,
+        blocked=blocked,
     )
 
 
@@ -138,20 +148,14 @@ def dose_decisions(patient_ids, *, now: dt.datetime) -> dict[int, decision.Decis
             logs.setdefault(log.patient_id, {})[log.date] = _log_entry(log)
         worst = _worst_side_effects_among(chunk)
         for pk, plan in plans.items():
-            profile = plan.patient.profile
-            inputs = decision.Inputs(
-                spec=plan.spec(
-                    sorted(
-                        events.get(plan.pk, []),
-                        key=lambda e: (e.effective_date, e.created_at, e.pk),
-                    ),
-                    worst_side_effect_by_day=worst.get(pk, {}),
+            inputs = _inputs(
+                plan,
+                plan.patient.profile,
+                events=sorted(
+                    events.get(plan.pk, []), key=lambda e: (e.effective_date, e.created_at, e.pk)
                 ),
                 logs=logs.get(pk, {}),
-                clock=clock_of(profile),
-                concentration_mg_per_ml=(
-                    profile.concentration_mg_per_ml if profile.is_liquid else None
-                ),
+                worst_by_day=worst.get(pk, {}),
                 blocked=pk in blocked,
             )
             result[pk] = decision.decide(inputs, now)
