@@ -3,7 +3,6 @@
 lines for the task carry its id and name."""
 
 import json
-import logging
 import os
 import secrets
 import shutil
@@ -20,7 +19,12 @@ from symptoms.models import DiaryEntry
 from tests.clinic.conftest import link
 from tests.ops.test_logs import JsonLines
 from tests.reminders.conftest import RedisServer, Worker, database_url, free_port, wait_for
-from tests.services import celery_broker, require_postgresql, require_service
+from tests.services import (
+    celery_broker,
+    every_logger_at_debug,
+    require_postgresql,
+    require_service,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,21 +34,8 @@ MARKER = f"CANARY{uuid.uuid4().hex[:12]}"
 @pytest.fixture
 def web_logs():
     """This process's log lines through the production formatter, every logger at DEBUG."""
-    handler = JsonLines()
-    root = logging.getLogger()
-    loggers = [root, *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
-    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.DEBUG)
-        logger.disabled = False
-    root.addHandler(handler)
-    try:
+    with every_logger_at_debug(JsonLines()) as handler:
         yield handler
-    finally:
-        root.removeHandler(handler)
-        for logger, level, disabled in saved:
-            logger.setLevel(level)
-            logger.disabled = disabled
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from ops.logs import ContextFilter, JsonFormatter
+from tests.services import every_logger_at_debug
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -36,21 +37,8 @@ class JsonLines(logging.Handler):
 
 @pytest.fixture
 def json_logs():
-    handler = JsonLines()
-    root = logging.getLogger()
-    loggers = [root, *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
-    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.DEBUG)
-        logger.disabled = False
-    root.addHandler(handler)
-    try:
+    with every_logger_at_debug(JsonLines()) as handler:
         yield handler
-    finally:
-        root.removeHandler(handler)
-        for logger, level, disabled in saved:
-            logger.setLevel(level)
-            logger.disabled = disabled
 
 
 def test_every_response_carries_a_fresh_request_id(client, db):
