@@ -17,7 +17,7 @@ PYTHON ?= $(shell \
 		fi; \
 	done)
 
-.PHONY: help run test lint bench check-python migrate demo clean
+.PHONY: help run test lint lock bench check-python migrate demo clean
 
 # A local run uses the development defaults (SQLite, embedded broker, console mail).
 run demo migrate: export DEBUG ?= true
@@ -26,6 +26,7 @@ help:
 	@echo "make run   - install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all)"
 	@echo "make test  - install what is missing and run the whole test suite"
 	@echo "make lint  - ruff check and ruff format --check"
+	@echo "make lock  - regenerate requirements*.txt (pinned, hashed) after editing pyproject.toml's dependencies"
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -33,11 +34,21 @@ check-python:
 		exit 1; \
 	fi
 
+# The lock files are the install: every package pinned and checked against its hash (pip
+# itself included, so it is upgraded from the lock too). Editing a lock reinstalls.
 $(STAMP): requirements.txt requirements-dev.txt | check-python
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	$(VPY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $(STAMP)
+
+# pyproject.toml lists the direct dependencies (runtime, and the dev group); the .txt files
+# are generated from it. Versions already in a lock are kept unless pyproject.toml asks
+# otherwise (UPGRADE=--upgrade moves every indirect one to its newest release).
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
+	--python-version 3.12 --custom-compile-command "make lock" $(UPGRADE)
+lock: $(STAMP)
+	$(UV_COMPILE) -o requirements.txt
+	$(UV_COMPILE) --group dev -c requirements.txt -o requirements-dev.txt
 
 migrate: $(STAMP)
 	$(VPY) manage.py migrate --noinput

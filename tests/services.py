@@ -5,6 +5,7 @@ without the service it skips and says what is missing. Use `require_service` for
 decision and the `*_or_skip` helpers to get a usable address.
 """
 
+import logging
 import os
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -75,3 +76,22 @@ def celery_broker(app, url: str, transport_options: dict | None = None):
 def _forget_connection_pools(app):
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@contextmanager
+def every_logger_at_debug(handler: logging.Handler):
+    """`handler` on the root logger and every logger at DEBUG, for the block; put back after."""
+    root = logging.getLogger()
+    loggers = [root, *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        for logger, level, disabled in saved:
+            logger.setLevel(level)
+            logger.disabled = disabled

@@ -1,6 +1,7 @@
 """Production settings, checked the way production starts: `manage.py` in a fresh process
 with only the environment a deployment would give it."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -31,6 +32,7 @@ SETTINGS_VARIABLES = {
     "SECURE_HSTS_SECONDS",
     "BEHIND_TLS_PROXY",
     "LOG_LEVEL",
+    "LOG_FORMAT",
     "WORKER_HEARTBEAT_MAX_AGE",
     "SESSION_IDLE_SECONDS_STAFF",
     "SESSION_ABSOLUTE_SECONDS",
@@ -143,3 +145,24 @@ def test_postgresql_prepares_repeated_statements_unless_told_not_to(
     done = manage("shell", "-v", "0", "-c", DATABASE_OPTIONS, env=production_env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected
+
+
+LOG_LINE = "import logging; logging.getLogger('ops').warning('started')"
+
+
+def test_production_logs_json_lines_and_development_readable_text(production_env):
+    done = manage("shell", "-v", "0", "-c", LOG_LINE, env=production_env)
+    assert done.returncode == 0, done.stderr
+    line = json.loads(done.stderr.strip().splitlines()[-1])
+    assert line["level"] == "WARNING" and line["logger"] == "ops" and line["message"] == "started"
+
+    production_env["LOG_FORMAT"] = "text"
+    done = manage("shell", "-v", "0", "-c", LOG_LINE, env=production_env)
+    assert done.stderr.strip().splitlines()[-1].endswith("WARNING ops started")
+
+
+def test_an_unknown_log_format_stops_start_up(production_env):
+    production_env["LOG_FORMAT"] = "xml"
+    done = manage("check", env=production_env)
+    assert done.returncode != 0
+    assert "LOG_FORMAT must be json or text" in done.stderr
