@@ -454,10 +454,6 @@ class PatientSummary(models.Model):
             return None
         return self.pain_current - self.pain_baseline
 
-    @property
-    def is_responder(self):
-        return self.response_band in ("moderate", "substantial")
-
 
 class AlertReviewQuerySet(models.QuerySet):
     def claim(self, patient_id: int, changed_at: dt.datetime) -> bool:

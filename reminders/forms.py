@@ -38,7 +38,3 @@ class ReminderSettingsForm(forms.Form):
 
     def clean_home_time_zone(self):
         return self.cleaned_data["home_time_zone"].strip()
-
-
-class ConfirmForm(forms.Form):
-    """A POST with nothing to fill in: the one button on a confirmation page."""
