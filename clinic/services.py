@@ -7,7 +7,6 @@ import secrets
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
+from ldn_tracker.site import absolute_url
 from titration import selectors as titration_selectors
 from titration import services as titration_services
 
@@ -52,10 +52,6 @@ class NoteLocked(Exception):
 
 class PlanNotFound(Exception):
     pass
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _client_ip(request) -> str | None:
@@ -133,7 +129,7 @@ def clinician_approve(*, membership: ClinicianMembership, by, clinic: Clinic | N
             {
                 "name": clinician.first_name,
                 "clinic": membership.clinic,
-                "url": _absolute(reverse("account_login")),
+                "url": absolute_url(reverse("account_login")),
             },
         )
         transaction.on_commit(
@@ -158,7 +154,7 @@ def clinician_invite_send(*, email: str, clinic: Clinic | None, invited_by) -> C
         token_hash=ClinicianInvite.hash_token(token),
         expires_at=timezone.now() + dt.timedelta(days=CLINICIAN_INVITE_DAYS),
     )
-    url = _absolute(reverse("clinic:clinician_invite_accept", args=[token]))
+    url = absolute_url(reverse("clinic:clinician_invite_accept", args=[token]))
     body = render_to_string(
         "clinic/email/clinician_invite.txt",
         {"url": url, "clinic": clinic, "days": CLINICIAN_INVITE_DAYS},
@@ -233,7 +229,7 @@ def care_invite_create(
     else:
         raise RuntimeError("Could not draw an unused invitation code.")
     if email:
-        url = _absolute(reverse("clinic:sharing_accept", args=[link.code]))
+        url = absolute_url(reverse("clinic:sharing_accept", args=[link.code]))
         body = render_to_string(
             "clinic/email/care_invite.txt",
             {"url": url, "link": link, "who": link.recipient_name, "days": CARE_INVITE_DAYS},
@@ -321,7 +317,7 @@ def _urgent_alert_email(patient_id: int) -> None:
     if not recipients:
         return
     body = render_to_string(
-        "clinic/email/urgent_alert.txt", {"url": _absolute(reverse("clinic:panel"))}
+        "clinic/email/urgent_alert.txt", {"url": absolute_url(reverse("clinic:panel"))}
     )
     # No health detail, not even the patient's name: the email only says to look.
     send_mail("A patient needs your attention", body, None, recipients, fail_silently=False)

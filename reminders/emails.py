@@ -3,20 +3,16 @@ in services.py."""
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import PatientProfile
+from ldn_tracker.site import absolute_url
 from titration.selectors import dose_ml
 
 from . import tokens
 from .models import Reminder
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def subject_for(profile: PatientProfile) -> str:
@@ -28,12 +24,12 @@ def subject_for(profile: PatientProfile) -> str:
 
 def action_url(reminder: Reminder, action: str) -> str:
     token = tokens.action_token(link_key=reminder.link_key, action=action)
-    return absolute(reverse("reminder_action", args=[token]))
+    return absolute_url(reverse("reminder_action", args=[token]))
 
 
 def pause_url(reminder: Reminder) -> str:
     token = tokens.pause_token(link_key=reminder.link_key)
-    return absolute(reverse("reminders_pause", args=[token]))
+    return absolute_url(reverse("reminders_pause", args=[token]))
 
 
 def reminder_context(reminder: Reminder, dose_mg: Decimal) -> dict:
@@ -50,9 +46,9 @@ def reminder_context(reminder: Reminder, dose_mg: Decimal) -> dict:
         "snooze_url": (
             action_url(reminder, tokens.Action.SNOOZE) if reminder.next_snooze_kind() else ""
         ),
-        "diary_url": absolute(reverse("diary_day", args=[reminder.local_date.isoformat()])),
+        "diary_url": absolute_url(reverse("diary_day", args=[reminder.local_date.isoformat()])),
         "pause_url": pause_url(reminder),
-        "settings_url": absolute(reverse("reminder_settings")),
+        "settings_url": absolute_url(reverse("reminder_settings")),
     }
 
 
