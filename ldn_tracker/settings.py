@@ -231,10 +231,10 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "LDN Tracker"
 MFA_TOTP_TOLERANCE = 1  # one 30-second step either side: phone clocks drift
 # Wrong codes allowed in one login before it starts again from the password; a code is
-# refused the second time for as long as it is valid (accounts.forms.MfaAuthenticateForm).
+# refused the second time for as long as it is valid (accounts.mfa.MfaAuthenticateForm).
 MFA_FORMS = {
-    "authenticate": "accounts.forms.MfaAuthenticateForm",
-    "reauthenticate": "accounts.forms.MfaReauthenticateForm",
+    "authenticate": "accounts.mfa.MfaAuthenticateForm",
+    "reauthenticate": "accounts.mfa.MfaReauthenticateForm",
 }
 MFA_WRONG_CODES_PER_LOGIN = 5
 

@@ -92,9 +92,7 @@ def test_wrong_passwords_from_elsewhere_do_not_lock_the_patient_out(client, pati
 @behind_proxy
 def test_rewriting_the_header_does_not_escape_the_lockout(client, patient):
     # An attacker can write anything left of the proxy's entry; it is not read.
-    statuses = [
-        log_in(client, WRONG, f"192.0.2.{n}, {ATTACKER}").status_code for n in range(1, 6)
-    ]
+    statuses = [log_in(client, WRONG, f"192.0.2.{n}, {ATTACKER}").status_code for n in range(1, 6)]
     assert statuses == [200, 200, 200, 200, 429]
     assert log_in(client, PASSWORD, f"192.0.2.99, {ATTACKER}").status_code == 429
 
