@@ -110,7 +110,7 @@ def test_the_lockout_page_says_when_to_try_again_and_offers_a_reset(client, pati
     assert response.status_code == 429
     page = " ".join(response.content.decode().split())
     assert "You can try again in 15 minutes." in page
-    assert "after 5 wrong passwords" in page
+    assert "paused after 5 wrong passwords" in page
     assert reverse("account_reset_password") in page
 
 
