@@ -104,3 +104,15 @@ def test_typing_the_password_again_midway_does_not_reset_the_count(client, docto
     assert "Incorrect code" in code_step(client, wrong).content.decode()
     assert "please log in again" in code_step(client, wrong).content.decode()
     assert code_step(client, totp_code(doctor.totp_secret))["Location"] == reverse("account_login")
+
+
+def test_the_code_that_logged_in_does_not_also_confirm_a_sensitive_change(client, doctor):
+    start = time.time()
+    code = totp_code(doctor.totp_secret, at=start)
+    with time_machine.travel(start, tick=False):
+        password_step(client, doctor)
+        assert code_step(client, code).status_code == 302
+    with time_machine.travel(start + 40, tick=False):
+        response = client.post(reverse("mfa_reauthenticate"), {"code": code})
+    assert response.status_code == 200
+    assert "Incorrect code" in response.content.decode()
