@@ -36,6 +36,14 @@ def logged_in(client, doctor):
     return client.session.get("_auth_user_id") == str(doctor.pk)
 
 
+def log_in_with_a_code(client, doctor, at):
+    code = totp_code(doctor.totp_secret, at=at)
+    with time_machine.travel(at, tick=False):
+        password_step(client, doctor)
+        assert code_step(client, code).status_code == 302
+    return code
+
+
 def a_wrong_code(secret):
     # Not the code of this step nor of the steps either side.
     now = time.time()
@@ -43,7 +51,7 @@ def a_wrong_code(secret):
     return next(c for c in ("000000", "111111", "222222") if c not in valid)
 
 
-def test_the_same_code_in_a_second_login_is_refused(client, doctor, settings):
+def test_the_same_code_in_a_second_login_is_refused(client, doctor):
     code = totp_code(doctor.totp_secret)
     password_step(client, doctor)
     assert code_step(client, code)["Location"] == reverse("clinic:panel")
@@ -59,10 +67,7 @@ def test_the_same_code_in_a_second_login_is_refused(client, doctor, settings):
 
 def test_a_code_is_refused_again_for_as_long_as_it_is_valid(client, doctor):
     start = time.time()
-    code = totp_code(doctor.totp_secret, at=start)
-    with time_machine.travel(start, tick=False):
-        password_step(client, doctor)
-        assert code_step(client, code).status_code == 302
+    code = log_in_with_a_code(client, doctor, at=start)
     client.logout()
     # 40 seconds on, the code is still valid (one step of tolerance for phone clocks), and
     # allauth's own memory of it (one 30-second step) has gone.
@@ -108,10 +113,7 @@ def test_typing_the_password_again_midway_does_not_reset_the_count(client, docto
 
 def test_the_code_that_logged_in_does_not_also_confirm_a_sensitive_change(client, doctor):
     start = time.time()
-    code = totp_code(doctor.totp_secret, at=start)
-    with time_machine.travel(start, tick=False):
-        password_step(client, doctor)
-        assert code_step(client, code).status_code == 302
+    code = log_in_with_a_code(client, doctor, at=start)
     with time_machine.travel(start + 40, tick=False):
         response = client.post(reverse("mfa_reauthenticate"), {"code": code})
     assert response.status_code == 200
