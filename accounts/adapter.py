@@ -1,5 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from axes.utils import reset as axes_reset
 from django.shortcuts import resolve_url
+
+from ldn_tracker.client_ip import client_ip
 
 from . import services
 
@@ -18,6 +21,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             services.patient_register(user=user)
         return user
+
+    def get_client_ip(self, request):
+        # allauth's rate limits count per client, the same address axes and the audit see.
+        return client_ip(request) or super().get_client_ip(request)
+
+    def set_password(self, user, password):
+        # A new password (a reset from the emailed link, or a change) proves the account is
+        # the owner's: lift any login lockout on it, from every address.
+        super().set_password(user, password)
+        axes_reset(username=user.email.lower())
 
     def get_login_redirect_url(self, request):
         # Today is a patient page: clinicians start at their panel, administrators at home.

@@ -5,6 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 
 class AllowlistLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -75,3 +76,18 @@ class SessionPolicyMiddleware:
             )
             request.session.set_expiry(idle)
         return self.get_response(request)
+
+
+class NoStoreWhenLoggedInMiddleware:
+    """A page or file for a logged-in person holds their health data: no browser, proxy or
+    shared cache may keep a copy (`Cache-Control: no-store, private`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -7,6 +7,8 @@ import secrets
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -15,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
+from ldn_tracker.client_ip import client_ip
 from ldn_tracker.site import absolute_url
 from titration import selectors as titration_selectors
 from titration import services as titration_services
@@ -54,10 +57,6 @@ class PlanNotFound(Exception):
     pass
 
 
-def _client_ip(request) -> str | None:
-    # The same source as django-axes (AXES_IPWARE_META_PRECEDENCE_ORDER): behind a proxy the
-    # proxy sets REMOTE_ADDR for us.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # Audit ------------------------------------------------------------------------------------
@@ -70,7 +69,7 @@ def audit_event_record(*, request, patient_id, action: str, outcome: str) -> Aud
         patient_id=patient_id,
         action=action,
         outcome=outcome,
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
         path=request.get_full_path()[:300],
     )
 
@@ -85,7 +84,7 @@ def audit_events_record_panel(*, request, patient_ids) -> None:
             action=AuditEvent.Action.PANEL,
             outcome=AuditEvent.Outcome.ALLOWED,
             at=now,
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
             path=request.get_full_path()[:300],
         )
         for patient_id in patient_ids
@@ -93,6 +92,41 @@ def audit_events_record_panel(*, request, patient_ids) -> None:
 
 
 # Clinician accounts -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def clinician_signup(
+    *, email: str, password: str, first_name: str, registration_number: str = ""
+) -> User | None:
+    """The clinician sign-up form's one answer, whether or not the email has an account.
+
+    A new address gets an account waiting for approval. An address that has an account
+    already gets an email to its owner instead; the password is hashed all the same, so the
+    two take as long.
+    """
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        return clinician_register(
+            email=email,
+            password=password,
+            first_name=first_name,
+            registration_number=registration_number,
+        )
+    make_password(password)
+    body = render_to_string(
+        "clinic/email/clinician_signup_existing.txt",
+        {
+            "login_url": absolute_url(reverse("account_login")),
+            "reset_url": absolute_url(reverse("account_reset_password")),
+        },
+    )
+    address = existing.email
+    transaction.on_commit(
+        lambda: send_mail(
+            "Someone tried to sign up with your email", body, None, [address], fail_silently=False
+        )
+    )
+    return None
 
 
 @transaction.atomic

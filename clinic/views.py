@@ -55,7 +55,7 @@ def clinician_signup(request):
         return redirect("home")
     form = ClinicianSignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.clinician_register(
+        services.clinician_signup(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
             first_name=form.cleaned_data["first_name"],

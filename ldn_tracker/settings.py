@@ -41,6 +41,10 @@ ALLOWED_HOSTS = _required(
     "ALLOWED_HOSTS", cast=list, dev_default=["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Behind a TLS proxy: trust its X-Forwarded-Proto, and read the client's address from the
+# X-Forwarded-For entries our own proxies (TRUSTED_PROXY_COUNT of them) appended.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,20 +73,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every response, even a redirect or a refused host, gets a request id and a log line.
     "ops.middleware.RequestLogMiddleware",
+    # The header middlewares wrap everything below them, so even an answer made before any
+    # view runs (a 400 for a Host not in ALLOWED_HOSTS, the HTTPS redirect) carries them.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.NoStoreWhenLoggedInMiddleware",
     "accounts.middleware.AllowlistLoginRequiredMiddleware",
     # Clinicians and the admin site need two-factor authentication (issue 6).
     "clinic.middleware.RequireMfaMiddleware",
     "accounts.middleware.PatientTimeZoneMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Axes last, as its documentation asks: it turns a lockout into the lockout response.
@@ -204,17 +211,38 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Changing the email, the password or two-factor settings asks for the password again.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
-# Axes owns login lockout (5 failures per account and address); allauth's own limit would
-# answer first with a different message.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# allauth's rate limits, counted per client address (ldn_tracker.client_ip, through the
+# adapter) in the shared cache. Axes owns the lockout of one account (5 wrong passwords per
+# account and address); these limits bound what one address can try across all accounts, and
+# wrong two-factor codes. No limit counts per account alone: that would let anyone lock a
+# patient out from anywhere.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",  # login form posts
+    "login_failed": "10/m/ip",  # wrong passwords and wrong two-factor codes
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",  # key: the email address asked for
+    "reset_password_from_key": "20/m/ip",
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+}
 
 # allauth MFA: clinicians and administrators must use an authenticator app (TOTP) with
 # recovery codes; clinic.middleware.RequireMfaMiddleware enforces it.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "LDN Tracker"
 MFA_TOTP_TOLERANCE = 1  # one 30-second step either side: phone clocks drift
+# Wrong codes allowed in one login before it starts again from the password; a code is
+# refused the second time for as long as it is valid (accounts.mfa.MfaAuthenticateForm).
+MFA_FORMS = {
+    "authenticate": "accounts.mfa.MfaAuthenticateForm",
+    "reauthenticate": "accounts.mfa.MfaReauthenticateForm",
+}
+MFA_WRONG_CODES_PER_LOGIN = 5
 
-# django-axes: lock an account+address pair out for 15 minutes after 5 failed logins.
+# django-axes: lock an account+address pair out for 15 minutes after 5 failed logins, so
+# wrong passwords from elsewhere never lock the owner out of their own address; a password
+# reset lifts the lock (accounts.adapter).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -222,7 +250,7 @@ AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "ldn_tracker.client_ip.client_ip"
 
 # Sessions: idle timeout 30 minutes for patients and 15 for clinicians (refreshed on each
 # request by accounts.middleware.SessionPolicyMiddleware); 12 hours at most after login.
@@ -314,6 +342,29 @@ else:
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# The cache holds allauth's rate-limit counters and the two-factor codes already used, so
+# every web process must see the same one: Redis (a database number of its own, apart from
+# the broker's) whenever REDIS_URL is set; one process's memory for a local run. CACHE_URL
+# (django-environ's form, e.g. locmemcache://) names another.
+REDIS_CACHE_DB = env.int("REDIS_CACHE_DB", default=1)
+if "CACHE_URL" in env.ENVIRON:
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif REDIS_URL:
+    _broker = urlsplit(REDIS_URL)
+    if _broker.path.strip("/") == str(REDIS_CACHE_DB):
+        raise ImproperlyConfigured(
+            f"REDIS_CACHE_DB={REDIS_CACHE_DB} is the broker's database in REDIS_URL; "
+            "give the cache a database number of its own."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _broker._replace(path=f"/{REDIS_CACHE_DB}").geturl(),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -329,6 +380,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ops.tasks.heartbeat", "schedule": 30.0},
+    # Expired sessions are deleted by Django's clearsessions once a day, at a quiet hour.
+    "sessions-clear": {
+        "task": "ops.tasks.sessions_clear",
+        "schedule": crontab(hour=3, minute=40),
+        "options": {"expires": 3 * 3600},
+    },
     "automatic-holds": {"task": "titration.tasks.automatic_holds_record", "schedule": 3600.0},
     # Clinic: linked patients whose record changed (doses, diary, plan, safety screen),
     # reviewed for alerts within a minute.
@@ -398,12 +455,15 @@ X_FRAME_OPTIONS = "DENY"
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Plain HTTP is sent to the site's own host, never to the Host header's: the redirect
+    # needs no Host check, so even a request with a bad one gets the security headers.
+    SECURE_SSL_HOST = urlsplit(SITE_URL).netloc or None
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env.bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Logs go to standard output: JSON lines in production (one per request and per task, with

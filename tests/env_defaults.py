@@ -14,6 +14,10 @@ import redis
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# In-process tests keep the cache in their own memory, cleared around each test: a shared
+# Redis would mix rate-limit counters of concurrent runs. Tests about several processes
+# start a Redis of their own (tests/security/test_totp_replay.py).
+os.environ.setdefault("CACHE_URL", "locmemcache://")
 
 LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ldn_tracker"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -43,6 +43,8 @@ from titration.models import DoseLog, SupplyEntry
 from ..accounts.conftest import CheapArgon2PasswordHasher
 from ..clinic.conftest import approved_clinician, link, mfa_login
 from ..factories import onboarded_patient
+from ..reminders.conftest import smtp_mailer, smtp_sink  # noqa: F401 - fixtures: a real SMTP server
+from ..test_settings import production_env  # noqa: F401 - a fixture: a deployment's environment
 
 PERSONAS = [
     "anonymous",
