@@ -7,7 +7,6 @@ import secrets
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -55,8 +54,6 @@ class NoteLocked(Exception):
 
 class PlanNotFound(Exception):
     pass
-
-
 
 
 # Audit ------------------------------------------------------------------------------------
