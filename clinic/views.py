@@ -393,7 +393,9 @@ def export_pdf(request, patient_id):
 @clinician_required
 def export_csv(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_CSV)
-    response = HttpResponse(exports.patient_export_zip(patient), content_type="application/zip")
+    # The clinic's copy: notes the patient did not share stay out.
+    archive = exports.patient_export_zip(patient, shared_notes_only=True)
+    response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="ldn-data-{patient.pk}.zip"'
     return response
 

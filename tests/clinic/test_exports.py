@@ -35,7 +35,7 @@ def test_the_csv_zip_holds_the_patients_data_and_is_audited(client, linked_patie
     add_history(linked_patient, days=10)
     response = Personas(client, url("export_csv", linked_patient)).request(doctor)
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert set(archive.namelist()) == {"doses.csv", "diary.csv", "questionnaires.csv"}
+    assert set(archive.namelist()) == {"README.txt", "doses.csv", "diary.csv", "questionnaires.csv"}
     assert audit_rows(linked_patient)[-1].action == "export_csv"
 
 
