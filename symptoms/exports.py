@@ -327,7 +327,8 @@ def data_dictionary() -> str:
             lines.append(f"{column.name}")
             lines.append(f"    {column.meaning}.")
             lines.append(f"    Unit or scale: {column.unit}.")
-            lines.append(f"    Blank means: {column.blank}.")
+            blank = "never blank" if column.blank == "never" else column.blank
+            lines.append(f"    Blank means: {blank}.")
     return "\n".join(lines) + "\n"
 
 
