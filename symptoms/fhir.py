@@ -252,63 +252,64 @@ def _integer_item(link_id, text, low=0, high=10) -> dict:
     }
 
 
+# The words the patient sees (symptoms/forms.py and its templates), over the past 7 days.
 FIQR_GROUPS = (
-    (
-        "function",
-        "Function: how hard was it to do these things this week (0 no difficulty, "
-        "10 very difficult)",
-        q.FIQR_FUNCTION,
-    ),
-    ("overall", "Overall impact this week (0 never, 10 always)", q.FIQR_OVERALL),
-    ("symptoms", "Symptoms this week (0-10)", q.FIQR_SYMPTOMS),
+    ("function", "How hard was it to… (0 very easy, 10 very difficult)", q.FIQR_FUNCTION),
+    ("overall", "Overall (0 never, 10 always)", q.FIQR_OVERALL),
+    ("symptoms", "Your symptoms (0-10, the anchors in each item)", q.FIQR_SYMPTOMS),
+)
+PGIC_QUESTION = (
+    "Since you started LDN, how would you describe any change in your activity, symptoms, "
+    "emotions and overall quality of life related to your fibromyalgia?"
 )
 
 
-def fiqr_questionnaire() -> dict:
+def _questionnaire(kind: str, name: str, title: str, items: list) -> dict:
     return {
         "resourceType": "Questionnaire",
         "meta": {"profile": [PROFILE["Questionnaire"]]},
-        "url": QUESTIONNAIRE_URL[q.FIQR],
-        "name": "FIQR",
-        "title": "Revised Fibromyalgia Impact Questionnaire (FIQR)",
+        "url": QUESTIONNAIRE_URL[kind],
+        "name": name,
+        "title": title,
         "status": "active",
         "subjectType": ["Patient"],
-        "item": [
-            {
-                "linkId": group,
-                "text": text,
-                "type": "group",
-                "required": True,
-                "item": [_integer_item(item[0], item[1]) for item in items],
-            }
-            for group, text, items in FIQR_GROUPS
-        ],
+        "item": items,
     }
+
+
+def _fiqr_item_text(item) -> str:
+    # Symptom items carry their own anchors: ("s1", "Your level of pain", "No pain", ...).
+    return f"{item[1]} (0 {item[2]}, 10 {item[3]})" if len(item) == 4 else item[1]
+
+
+def fiqr_questionnaire() -> dict:
+    groups = [
+        {
+            "linkId": group,
+            "text": text,
+            "type": "group",
+            "required": True,
+            "item": [_integer_item(item[0], _fiqr_item_text(item)) for item in items],
+        }
+        for group, text, items in FIQR_GROUPS
+    ]
+    return _questionnaire(
+        q.FIQR, "FIQR", "Revised Fibromyalgia Impact Questionnaire (FIQR), past 7 days", groups
+    )
 
 
 def pgic_questionnaire() -> dict:
-    return {
-        "resourceType": "Questionnaire",
-        "meta": {"profile": [PROFILE["Questionnaire"]]},
-        "url": QUESTIONNAIRE_URL[q.PGIC],
-        "name": "PGIC",
-        "title": "Patient Global Impression of Change (PGIC)",
-        "status": "active",
-        "subjectType": ["Patient"],
-        "item": [
-            {
-                "linkId": "pgic",
-                "text": "Since starting treatment, how would you describe the change in your "
-                "condition?",
-                "type": "choice",
-                "required": True,
-                "answerOption": [
-                    {"valueCoding": _coding(PGIC_SYSTEM, str(value), text)}
-                    for value, text in q.PGIC_CHOICES
-                ],
-            }
+    item = {
+        "linkId": "pgic",
+        "text": PGIC_QUESTION,
+        "type": "choice",
+        "required": True,
+        "answerOption": [
+            {"valueCoding": _coding(PGIC_SYSTEM, str(value), text)}
+            for value, text in q.PGIC_CHOICES
         ],
     }
+    return _questionnaire(q.PGIC, "PGIC", "Patient Global Impression of Change (PGIC)", [item])
 
 
 # The patient and the plan -----------------------------------------------------------------
@@ -683,7 +684,7 @@ def _fiqr_items(answers) -> list:
         answered = [
             {
                 "linkId": item[0],
-                "text": item[1],
+                "text": _fiqr_item_text(item),
                 "answer": [{"valueInteger": int(answers[item[0]])}],
             }
             for item in items
@@ -700,7 +701,7 @@ def _pgic_items(answers) -> list:
     return [
         {
             "linkId": "pgic",
-            "text": pgic_questionnaire()["item"][0]["text"],
+            "text": PGIC_QUESTION,
             "answer": [{"valueCoding": _coding(PGIC_SYSTEM, str(value), text)}],
         }
     ]

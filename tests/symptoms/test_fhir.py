@@ -468,3 +468,20 @@ def test_a_partly_answered_fiqr_still_validates(patient):
     )
     bundle = as_json(fhir.patient_bundle(patient, now=NOW))
     Bundle.model_validate(bundle)
+
+
+def test_each_answer_carries_the_text_of_its_question_in_the_questionnaire(patient):
+    bundle = fhir.patient_bundle(patient, now=NOW)
+    questions = {}
+    for questionnaire in resources(bundle, "Questionnaire"):
+        stack = list(questionnaire["item"])
+        while stack:
+            item = stack.pop()
+            questions[(questionnaire["url"], item["linkId"])] = item["text"]
+            stack.extend(item.get("item", []))
+    for response in resources(bundle, "QuestionnaireResponse"):
+        stack = list(response["item"])
+        while stack:
+            item = stack.pop()
+            assert item["text"] == questions[(response["questionnaire"], item["linkId"])]
+            stack.extend(item.get("item", []))
