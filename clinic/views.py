@@ -244,7 +244,7 @@ def patient_identity(request, patient_id):
     form = PatientIdentityForm(request.POST, today=patient.profile.local_today())
     if not form.is_valid():
         context = _detail_context(request, patient, identity_form=form)
-        return render(request, "clinic/patient_detail.html", context, status=400)
+        return render(request, "clinic/patient_detail.html", context)
     services.patient_identity_set(
         patient=patient,
         clinician=request.user,
