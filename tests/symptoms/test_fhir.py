@@ -16,9 +16,10 @@ from symptoms import fhir
 from symptoms import questionnaires as q
 from symptoms.models import RATINGS, DiaryEntry, QuestionnaireResponse
 from titration import selectors as titration_selectors
-from titration.models import DoseLog, SupplyEntry
+from titration import services as titration_services
+from titration.models import DoseLog, PlanEvent, SupplyEntry
 
-from ..factories import onboarded_patient
+from ..factories import ClinicianFactory, onboarded_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +100,11 @@ def patient(frozen):
         patient=patient, kind="pgic", week=4, answers={"pgic": 5}, score=5, completed_at=NOW
     )
     return patient
+
+
+@pytest.fixture
+def doctor(db):
+    return ClinicianFactory(email="dr.lee@example.org")
 
 
 def resources(bundle, kind=None):
@@ -485,3 +491,51 @@ def test_each_answer_carries_the_text_of_its_question_in_the_questionnaire(patie
             item = stack.pop()
             assert item["text"] == questions[(response["questionnaire"], item["linkId"])]
             stack.extend(item.get("item", []))
+
+
+def _steps(request):
+    return [
+        (
+            d["doseAndRate"][0]["doseQuantity"]["value"],
+            d["timing"]["repeat"]["boundsPeriod"].get("start"),
+            d["timing"]["repeat"]["boundsPeriod"].get("end"),
+        )
+        for d in request["dosageInstruction"]
+    ]
+
+
+def test_the_dosages_follow_the_dose_decision_through_holds(patient):
+    # A 3-day hold from day 8 ends on 9 November; the moderate vivid dreams on 8 November
+    # then hold the step-up until 3 clear days have passed (the tolerance rule).
+    plan = patient.plans.get()
+    PlanEvent.objects.create(
+        plan=plan, kind="hold", effective_date=START + dt.timedelta(days=7), days=3
+    )
+    (request,) = resources(fhir.patient_bundle(patient, now=NOW), "MedicationRequest")
+    assert _steps(request) == [
+        (1.5, "2026-10-31", "2026-11-11"),
+        (3.0, "2026-11-12", "2026-11-18"),
+        (4.5, "2026-11-19", None),
+    ]
+
+
+def test_a_changed_plan_stops_the_old_request_and_doses_point_at_their_own_plan(patient, doctor):
+    old = patient.plans.get()
+    new = titration_services.plan_change(
+        plan=old, actor=doctor, day=TODAY, reason="Lower target", target_mg=Decimal("3.0")
+    )
+    bundle = as_json(fhir.patient_bundle(patient, now=NOW))
+    Bundle.model_validate(bundle)
+    urls = {
+        e["resource"]["identifier"][0]["value"]: e["fullUrl"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    }
+    requests = {r["identifier"][0]["value"]: r for r in resources(bundle, "MedicationRequest")}
+    assert requests[f"plan/{old.pk}"]["status"] == "stopped"
+    assert _steps(requests[f"plan/{old.pk}"])[-1] == (4.5, "2026-11-14", "2026-11-19")
+    assert requests[f"plan/{new.pk}"]["status"] == "active"
+    assert _steps(requests[f"plan/{new.pk}"]) == [(3.0, "2026-11-20", None)]
+    assert "Dose for 2026-11-20: 3.0 mg" in requests[f"plan/{new.pk}"]["note"][-1]["text"]
+    administrations = resources(bundle, "MedicationAdministration")
+    assert {a["request"]["reference"] for a in administrations} == {urls[f"plan/{old.pk}"]}
