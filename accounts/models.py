@@ -139,6 +139,8 @@ class PatientProfile(models.Model):
     concentration_mg_per_ml = models.DecimalField(
         "concentration (mg per mL)", max_digits=5, decimal_places=2, null=True, blank=True
     )
+    # Optional: lets a clinic match the record to its own (report, FHIR export).
+    date_of_birth = models.DateField("date of birth", null=True, blank=True)
     onboarded_at = models.DateTimeField(null=True, blank=True)
     # Set by every save to the patient's record (a dose, the diary, the plan, the safety
     # screen): apps built on the record (the clinic's alerts) sweep for it instead of being

@@ -131,6 +131,46 @@ class AcknowledgeForm(forms.Form):
     )
 
 
+RECORD_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+
+
+class PatientIdentityForm(forms.Form):
+    mrn = forms.CharField(
+        label="Your clinic's record number (MRN)",
+        required=False,
+        max_length=40,
+        help_text="Goes into the FHIR export, so your records system can match the patient.",
+    )
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. Shown on the report and in the exports.",
+    )
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_mrn(self):
+        mrn = " ".join(self.cleaned_data["mrn"].split())
+        if mrn and not RECORD_NUMBER.match(mrn):
+            raise forms.ValidationError(
+                "Use letters, numbers, spaces, dots, dashes or slashes, as your records "
+                "system writes it."
+            )
+        return mrn
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born is not None and self.today is not None:
+            if born > self.today:
+                raise forms.ValidationError("A date of birth can't be in the future.")
+            if born.year < self.today.year - 120:
+                raise forms.ValidationError("Please check the year: that is over 120 years ago.")
+        return born
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(label="Note", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -168,6 +168,9 @@ class CareLink(models.Model):
     )
     code = models.CharField(max_length=INVITE_CODE_LENGTH, unique=True)
     email = models.EmailField(blank=True, help_text="Where the invitation was emailed, if it was.")
+    # The clinic's own record number for this patient, entered by a linked clinician: the
+    # FHIR export carries it so the clinic's system can match the record.
+    mrn = models.CharField("medical record number", max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -257,6 +260,7 @@ class AuditEvent(models.Model):
         NOTE = "note", "Wrote a note"
         ALERT_ACK = "alert_ack", "Acknowledged an alert"
         ALERT_SETTINGS = "alert_settings", "Changed alert settings"
+        IDENTITY = "identity", "Entered the record number or date of birth"
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "Allowed"

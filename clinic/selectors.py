@@ -8,7 +8,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from symptoms import progress
+from symptoms import fhir, progress
 from symptoms.models import SIDE_EFFECTS, DiaryEntry, Severity
 from titration import adherence as adherence_rules
 from titration import schedule as engine
@@ -267,3 +267,30 @@ def access_log_for_patient(patient, limit: int = 200):
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )
+
+
+def record_number_link(clinician, patient) -> CareLink | None:
+    """The active link through which this clinician sees the patient, the one holding the
+    clinic's record number if any: a clinic's link before a personal one."""
+    return (
+        CareLink.objects.active()
+        .reaching(clinician)
+        .filter(patient=patient)
+        .select_related("clinic", "clinician")
+        .order_by("clinic_id", "-accepted_at")
+        .first()
+    )
+
+
+def record_number_for(clinician, patient) -> fhir.RecordNumber | None:
+    """The clinic's record number for the FHIR export, in a system of its own per clinic
+    (or per clinician without a clinic), with the clinic named as its assigner."""
+    link = record_number_link(clinician, patient)
+    if link is None or not link.mrn:
+        return None
+    if link.clinic_id:
+        system, assigner = fhir.site_system(f"clinic/{link.clinic_id}/mrn"), link.clinic.name
+    else:
+        system = fhir.site_system(f"clinician/{link.clinician_id}/mrn")
+        assigner = link.clinician.first_name or link.clinician.email
+    return fhir.RecordNumber(value=link.mrn, system=system, assigner=assigner)

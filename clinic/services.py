@@ -461,6 +461,20 @@ def alert_thresholds_set(
     return row
 
 
+@transaction.atomic
+def patient_identity_set(*, patient, clinician, mrn: str, date_of_birth) -> None:
+    """A linked clinician's record number for the patient (kept on the link it sees them
+    through, so it is their clinic's number) and the patient's date of birth."""
+    link = selectors.record_number_link(clinician, patient)
+    if link is not None and link.mrn != mrn:
+        link.mrn = mrn
+        link.save(update_fields=["mrn"])
+    profile = patient.profile
+    if profile.date_of_birth != date_of_birth:
+        profile.date_of_birth = date_of_birth
+        profile.save(update_fields=["date_of_birth", "updated_at"])
+
+
 # Notes ------------------------------------------------------------------------------------
 
 

@@ -28,6 +28,11 @@ urlpatterns = [
         views.alert_settings,
         name="alert_settings",
     ),
+    path(
+        "clinic/patients/<int:patient_id>/identity/",
+        views.patient_identity,
+        name="patient_identity",
+    ),
     path("clinic/patients/<int:patient_id>/notes/", views.note_add, name="note_add"),
     path(
         "clinic/patients/<int:patient_id>/notes/<int:note_id>/",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
-from symptoms import documents, exports
+from symptoms import documents, exports, fhir
 from symptoms import selectors as symptom_selectors
 from symptoms.models import QuestionnaireResponse
 from titration import adherence as adherence_rules
@@ -20,7 +20,7 @@ from titration import selectors as titration_selectors
 from titration import services as titration_services
 from titration.services import PlanChangeNotAllowed
 
-from . import fhir, selectors, services
+from . import selectors, services
 from .access import clinician_required, is_approved_clinician, patient_for_clinician
 from .forms import (
     PLAN_FORMS,
@@ -32,6 +32,7 @@ from .forms import (
     InviteAcceptForm,
     NoteForm,
     PanelForm,
+    PatientIdentityForm,
     ShareCodeForm,
 )
 from .models import (
@@ -149,7 +150,7 @@ def care_invite(request):
 # Patient detail ----------------------------------------------------------------------------
 
 
-def _detail_context(request, patient, thresholds_form=None):
+def _detail_context(request, patient, thresholds_form=None, identity_form=None):
     plan = titration_selectors.current_plan(patient)
     today = patient.profile.local_today()
     context = {"patient": patient, "plan": plan, "today": today}
@@ -199,7 +200,18 @@ def _detail_context(request, patient, thresholds_form=None):
     context["thresholds_form"] = thresholds_form or AlertThresholdsForm.for_row(
         context["thresholds"]
     )
+    context["identity_form"] = identity_form or _identity_form(request, patient)
     return context
+
+
+def _identity_form(request, patient):
+    link = selectors.record_number_link(request.user, patient)
+    return PatientIdentityForm(
+        initial={
+            "mrn": link.mrn if link else "",
+            "date_of_birth": patient.profile.date_of_birth,
+        }
+    )
 
 
 @clinician_required
@@ -222,6 +234,25 @@ def alert_acknowledge(request, patient_id, alert_id):
     if request.POST.get("next") == "panel":
         return redirect("clinic:panel")
     return redirect(reverse("clinic:patient_detail", args=[patient.pk]) + "#alerts")
+
+
+@require_POST
+@clinician_required
+def patient_identity(request, patient_id):
+    """The clinic's record number and the date of birth, for matching the exports."""
+    patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.IDENTITY)
+    form = PatientIdentityForm(request.POST, today=patient.profile.local_today())
+    if not form.is_valid():
+        context = _detail_context(request, patient, identity_form=form)
+        return render(request, "clinic/patient_detail.html", context)
+    services.patient_identity_set(
+        patient=patient,
+        clinician=request.user,
+        mrn=form.cleaned_data["mrn"],
+        date_of_birth=form.cleaned_data["date_of_birth"],
+    )
+    messages.success(request, "Saved. The exports carry the record number and date of birth.")
+    return redirect(reverse("clinic:patient_detail", args=[patient.pk]) + "#identity")
 
 
 @require_POST
@@ -362,7 +393,9 @@ def export_pdf(request, patient_id):
 @clinician_required
 def export_csv(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_CSV)
-    response = HttpResponse(exports.patient_export_zip(patient), content_type="application/zip")
+    # The clinic's copy: notes the patient did not share stay out.
+    archive = exports.patient_export_zip(patient, shared_notes_only=True)
+    response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="ldn-data-{patient.pk}.zip"'
     return response
 
@@ -370,11 +403,17 @@ def export_csv(request, patient_id):
 @clinician_required
 def export_fhir(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_FHIR)
-    bundle = fhir.patient_bundle(patient, now=timezone.now())
+    kind = "document" if request.GET.get("type") == "document" else "transaction"
+    bundle = fhir.patient_bundle(
+        patient,
+        now=timezone.now(),
+        kind=kind,
+        record_number=selectors.record_number_for(request.user, patient),
+    )
     response = HttpResponse(
         json.dumps(bundle, cls=DjangoJSONEncoder), content_type="application/fhir+json"
     )
-    response["Content-Disposition"] = f'attachment; filename="ldn-fhir-{patient.pk}.json"'
+    response["Content-Disposition"] = f'attachment; filename="ldn-fhir-{kind}-{patient.pk}.json"'
     return response
 
 

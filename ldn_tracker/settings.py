@@ -205,7 +205,7 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # mail scanners open links: one click confirms
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "LDN Tracker: "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Daily Tracker: "  # subjects show on lock screens too
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Changing the email, the password or two-factor settings asks for the password again.
@@ -319,7 +319,9 @@ else:
         "The environment variable EMAIL_URL is required when DEBUG is off "
         "(for example smtp+tls://user:password@mail.example.org:587)."
     )
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LDN Tracker <no-reply@localhost>")
+# The sender's name shows on lock screens and in shared inboxes: it names neither the
+# medicine nor the condition.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Daily Tracker <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis when REDIS_URL is set; otherwise an embedded file-system broker so a local

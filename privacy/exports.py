@@ -24,10 +24,10 @@ account.json            your account: email address, name, when you joined
 profile.json            your time zone, dose time, medicine form and reminder time
 safety_screenings.json  your answers to the safety questions
 plans.json              your titration plans and every change to them (holds, steps...)
-doses.csv               every dose you logged (taken or skipped, with skip reasons)
+doses.csv               every day of your plan: taken, skipped or missed, with skip reasons
 supply.json             refills and counts of your medicine
-diary.csv               your daily diary: ratings, side effects, factors and notes
-questionnaires.csv      your FIQR and PGIC answers and scores
+diary.csv               your daily diary, a row per day: ratings, side effects, factors, notes
+questionnaires.csv      your FIQR and PGIC answers (one column per question) and scores
 reminders.json          your reminder settings and the reminders we sent
 sharing.json            the clinicians and clinics you share your record with (or did)
 access_log.json         who opened your record, when, and what they did
@@ -188,12 +188,11 @@ def account_export_zip(user: User) -> bytes:
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", README)
+        archive.writestr("README.txt", README + "\n\n" + symptom_exports.data_dictionary())
         for name, document in documents.items():
             archive.writestr(
                 name, json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
             )
-        archive.writestr("doses.csv", symptom_exports.doses_csv(user))
-        archive.writestr("diary.csv", symptom_exports.diary_csv(user))
-        archive.writestr("questionnaires.csv", symptom_exports.questionnaires_csv(user))
+        for name, content in symptom_exports.csv_files(user).items():
+            archive.writestr(name, content)
     return buffer.getvalue()

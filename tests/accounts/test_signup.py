@@ -60,7 +60,7 @@ def test_signing_up_sends_one_verification_email_with_a_link(client):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["robin@example.org"]
-    assert message.subject.startswith("LDN Tracker: ")
+    assert message.subject.startswith("Daily Tracker: ")
     assert "/accounts/confirm-email/" in message.body
 
 

@@ -35,7 +35,7 @@ def test_the_csv_zip_holds_the_patients_data_and_is_audited(client, linked_patie
     add_history(linked_patient, days=10)
     response = Personas(client, url("export_csv", linked_patient)).request(doctor)
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert set(archive.namelist()) == {"doses.csv", "diary.csv", "questionnaires.csv"}
+    assert set(archive.namelist()) == {"README.txt", "doses.csv", "diary.csv", "questionnaires.csv"}
     assert audit_rows(linked_patient)[-1].action == "export_csv"
 
 
@@ -59,8 +59,9 @@ def test_the_fhir_bundle_is_valid_r4_with_every_resource_kind(client, linked_pat
     assert response["Content-Type"] == "application/fhir+json"
     data = json.loads(response.content)
     bundle = Bundle.model_validate(data)  # raises on anything R4(B) does not allow
+    assert bundle.type == "transaction"
     kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
-    assert kinds.count("MedicationStatement") == 1
+    assert kinds.count("MedicationRequest") == 1
     assert kinds.count("MedicationAdministration") == linked_patient.dose_logs.count()
     assert kinds.count("QuestionnaireResponse") == 1
     pain = [
@@ -77,3 +78,59 @@ def test_the_fhir_bundle_is_valid_r4_with_every_resource_kind(client, linked_pat
     }
     assert statuses == {"completed", "not-done"}
     assert audit_rows(linked_patient)[-1].action == "export_fhir"
+
+
+def test_a_document_bundle_is_given_when_asked_for(client, linked_patient, doctor):
+    add_history(linked_patient, days=10)
+    export = url("export_fhir", linked_patient) + "?type=document"
+    data = json.loads(Personas(client, export).request(doctor).content)
+    assert Bundle.model_validate(data).type == "document"
+    assert data["entry"][0]["resource"]["resourceType"] == "Composition"
+
+
+def test_the_record_number_a_clinician_enters_goes_into_the_fhir_patient(
+    client, linked_patient, doctor
+):
+    identity = url("patient_identity", linked_patient)
+    saved = Personas(
+        client, identity, "post", {"mrn": " RX 0042 ", "date_of_birth": "1980-05-17"}
+    ).request(doctor)
+    assert saved.status_code == 302
+    assert audit_rows(linked_patient)[-1].action == "identity"
+    data = json.loads(client.get(url("export_fhir", linked_patient)).content)
+    patient = data["entry"][0]["resource"]
+    assert patient["birthDate"] == "1980-05-17"
+    (mrn,) = [i for i in patient["identifier"] if i.get("type")]
+    assert mrn["value"] == "RX 0042"
+    assert mrn["assigner"] == {"display": "Dr Lee"}
+    page = client.get(reverse("clinic:patient_detail", args=[linked_patient.pk]))
+    assert 'value="RX 0042"' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"mrn": "<script>", "date_of_birth": ""}, "Use letters, numbers"),
+        ({"mrn": "", "date_of_birth": "2030-01-01"}, "can&#x27;t be in the future"),
+        ({"mrn": "", "date_of_birth": "17/05/80x"}, "Enter a valid date"),
+    ],
+)
+def test_a_bad_record_number_or_birth_date_is_explained_beside_the_field(
+    client, linked_patient, doctor, data, message
+):
+    response = Personas(client, url("patient_identity", linked_patient), "post", data).request(
+        doctor
+    )
+    assert response.status_code == 200  # the page again, as the alert settings form does
+    assert message in response.content.decode()
+    linked_patient.profile.refresh_from_db()
+    assert linked_patient.profile.date_of_birth is None
+
+
+@pytest.mark.parametrize("who", ["stranger", "colleague", "linked_patient"])
+def test_no_one_else_can_enter_a_record_number(client, request, linked_patient, who):
+    user = request.getfixturevalue(who)
+    data = {"mrn": "X1", "date_of_birth": ""}
+    response = Personas(client, url("patient_identity", linked_patient), "post", data).request(user)
+    assert response.status_code == 404
+    assert audit_rows(linked_patient)[-1].outcome == "denied"

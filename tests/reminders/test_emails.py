@@ -86,7 +86,7 @@ def test_it_has_the_rows_message_id_and_one_click_unsubscribe_headers():
     assert parsed["List-Unsubscribe"] == f"<{emails.pause_url(reminder)}>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["Auto-Submitted"] == "auto-generated"
-    assert parsed["From"] == "LDN Tracker <no-reply@localhost>"
+    assert parsed["From"] == "Daily Tracker <no-reply@localhost>"
     assert parsed.get_content_type() == "multipart/alternative"
 
 
@@ -245,3 +245,13 @@ def test_an_internationalised_domain_goes_through_djangos_message(db, at_night, 
 
     assert smtp_mailer.to() == ["alex@xn--exmple-cua.org"]
     assert Reminder.objects.get().status == Reminder.Status.SENT
+
+
+def test_the_default_sender_names_neither_the_medicine_nor_the_condition(settings):
+    # Shown on lock screens and in shared inboxes (the settings default; EMAIL_URL tests
+    # do not override it).
+    name, _ = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
+    subject_prefix = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+    for words in (name, subject_prefix):
+        assert not re.search(r"ldn|naltrexone|fibro|pain|opioid", words, re.IGNORECASE), words
+    assert name == "Daily Tracker"

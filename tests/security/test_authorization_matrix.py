@@ -251,6 +251,10 @@ MATRIX = {
         "login 200 200 404 404 404 login 404",
         "login 200 200 404 404 404 login 404",
     ),
+    "export_fhir": (
+        "login 200 200 404 404 404 login 404",
+        "login 200 200 404 404 404 login 404",
+    ),
     "reminder_settings": (
         "login 200 200 404 404 404 login 404",
         "login 200 200 404 404 404 login 404",
@@ -304,6 +308,10 @@ MATRIX = {
         "login 404 404 patient 404 404 login 404",
     ),
     "clinic:note_add": (
+        "login 405 405 405 405 405 login 405",
+        "login 404 404 patient 404 404 login 404",
+    ),
+    "clinic:patient_identity": (
         "login 405 405 405 405 405 login 405",
         "login 404 404 patient 404 404 login 404",
     ),
@@ -381,6 +389,7 @@ def kwargs_for(pattern, world):
         "clinic:alert_settings": {"patient_id": a.pk},
         "clinic:opioid_clear": {"patient_id": a.pk},
         "clinic:note_add": {"patient_id": a.pk},
+        "clinic:patient_identity": {"patient_id": a.pk},
         "clinic:note_edit": {"patient_id": a.pk, "note_id": o["note"].pk},
         "clinic:alert_acknowledge": {"patient_id": a.pk, "alert_id": o["alert"].pk},
         "clinic:export_pdf": {"patient_id": a.pk},

@@ -1,5 +1,7 @@
 """The patient's full data export: one zip with everything the app holds about them."""
 
+import codecs
+import csv
 import io
 import json
 import zipfile
@@ -9,6 +11,7 @@ from django.urls import reverse
 
 from clinic.models import AlertThresholds
 
+from ..symptoms.test_exports import dictionary_entries
 from .test_account_deletion import recently_authenticated
 
 EXPECTED_FILES = {
@@ -87,3 +90,15 @@ def test_the_export_asks_for_the_password_again(client, world):
 def test_a_get_downloads_nothing(client, world):
     recently_authenticated(client, world["patient_a"])
     assert client.get(reverse("data_export")).status_code == 405
+
+
+def test_every_csv_parses_back_and_the_readme_names_each_of_its_columns(archive):
+    readme = read(archive, "README.txt")
+    assert readme.startswith("Your LDN Tracker data")
+    listed = dictionary_entries(readme)
+    for name in ("doses.csv", "diary.csv", "questionnaires.csv"):
+        raw = archive.read(name)
+        assert raw.startswith(codecs.BOM_UTF8)
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert rows[0] == listed[name]
+        assert all(len(row) == len(rows[0]) for row in rows)
