@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_record_changed_at'),
+        ('accounts', '0005_care_team_linked'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0005_alert_review_mark'),
+        ('clinic', '0006_care_team_linked_backfill'),
     ]
 
     operations = [
