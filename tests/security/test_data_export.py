@@ -7,8 +7,9 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from clinic.models import AlertThresholds
+from clinic.models import AlertThresholds, AuditEvent
 
+from ..clinic.conftest import mfa_login
 from .test_account_deletion import recently_authenticated
 
 EXPECTED_FILES = {
@@ -87,3 +88,23 @@ def test_the_export_asks_for_the_password_again(client, world):
 def test_a_get_downloads_nothing(client, world):
     recently_authenticated(client, world["patient_a"])
     assert client.get(reverse("data_export")).status_code == 405
+
+
+def test_the_access_log_lists_only_allowed_views_as_the_who_viewed_page_does(client, world):
+    a = world["patient_a"]
+    # Dr Kim (another clinic) tries to open A's record: a 404, written to the audit log.
+    mfa_login(client, world["clinician_unlinked"])
+    assert client.get(reverse("clinic:patient_detail", args=[a.pk])).status_code == 404
+    mfa_login(client, world["clinician_linked"])
+    assert client.get(reverse("clinic:patient_detail", args=[a.pk])).status_code == 200
+    assert AuditEvent.objects.filter(patient_id=a.pk, outcome="denied").exists()
+
+    recently_authenticated(client, a)
+    archive = zipfile.ZipFile(io.BytesIO(client.post(reverse("data_export")).content))
+    log = json.loads(read(archive, "access_log.json"))
+    shown = client.get(reverse("clinic:sharing_log")).content.decode()
+    assert log, "the allowed view is listed"
+    assert {row["outcome"] for row in log} == {"allowed"}
+    assert "dr.lee@example.org" in {row["who"] for row in log}
+    assert "dr.kim" not in read(archive, "access_log.json").lower()
+    assert "dr.kim" not in shown.lower()
