@@ -265,7 +265,7 @@ MATRIX = {
     ),
     "clinic:panel": (
         "login 404 404 200 200 200 login 404",
-        "login 404 404 200 200 200 login 404",
+        "login 404 404 panel panel panel login 404",
     ),
     "clinic:clinician_signup": (
         "200 home home home home home 200 home",
