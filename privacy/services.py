@@ -7,6 +7,8 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from clinic.models import (
     AlertReview,
     AlertThresholds,
     CareLink,
+    ClinicianInvite,
     ClinicianNote,
     PatientSummary,
 )
@@ -71,6 +74,28 @@ def _login_traces(user: User):
         AccessAttempt.objects.filter(username__iexact=user.email),
         AccessFailureLog.objects.filter(username__iexact=user.email),
         AccessLog.objects.filter(username__iexact=user.email),
+        Session.objects.filter(pk__in=_session_keys_of(user)),
+    ]
+
+
+def _rows_holding_the_address(user: User):
+    """Rows that hold the email address without pointing at the account: invitations sent
+    to it before it shared anything (a pending one has no patient yet)."""
+    return [
+        CareLink.objects.filter(email__iexact=user.email, patient__isnull=True),
+        ClinicianInvite.objects.filter(email__iexact=user.email),
+    ]
+
+
+def _session_keys_of(user: User) -> list[str]:
+    # A session names its user only inside its encoded data (allauth also keeps the login
+    # email there), so every stored session is decoded. Erasure is rare and expired
+    # sessions are cleared daily, so the table stays small.
+    user_id = str(user.pk)
+    return [
+        session.session_key
+        for session in Session.objects.iterator(chunk_size=500)
+        if session.get_decoded().get(SESSION_KEY) == user_id
     ]
 
 
@@ -81,7 +106,9 @@ def account_erase(*, user_id: int, now: dt.datetime | None = None) -> bool:
     The row is claimed with a conditional UPDATE, so two sweepers never erase it twice and a
     cancellation that got in first wins. The anonymised row stays: the audit log keeps the
     ids of who saw whose record, and the row says when the account was deleted. The audit
-    rows themselves are append-only and hold no health data (action, time, address, path).
+    rows themselves are append-only and hold neither health data nor names (action, time,
+    address, and the path without its query string). Nothing that holds the person's email
+    address or name is left: their sessions, login records and invitations sent to them go.
     """
     now = now or timezone.now()
     claimed = (
@@ -90,8 +117,18 @@ def account_erase(*, user_id: int, now: dt.datetime | None = None) -> bool:
     if claimed != 1:
         return False
     user = User.objects.get(pk=user_id)
-    for queryset in [*_health_data(user_id), *_login_traces(user)]:
+    for queryset in [
+        *_health_data(user_id),
+        *_login_traces(user),
+        *_rows_holding_the_address(user),
+    ]:
         queryset.delete()
+    # An invitation emailed to this address and then accepted by another account keeps the
+    # link, not the address.
+    CareLink.objects.filter(email__iexact=user.email).update(email="")
+    # Ended sessions can still hold what their owner typed (a clinician's panel search for
+    # this patient's name) until they are cleared: clear them now.
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.first_name = ""
     user.set_unusable_password()  # also ends every session: the session hash changes
