@@ -199,9 +199,11 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "LDN Tracker: "
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-# Changing the email, the password or two-factor settings asks for the password again.
+# Changing the email, the password or two-factor settings asks for the password again;
+# downloading all your data and deleting the account do too, unless the login itself is
+# this recent (accounts/reauth.py). 10 minutes.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
-ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
 # Axes owns login lockout (5 failures per account and address); allauth's own limit would
 # answer first with a different message.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}

@@ -6,13 +6,18 @@ import datetime as dt
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
+from accounts.services import profile_ensure
 from clinic.models import (
     Alert,
     AlertReview,
@@ -29,11 +34,28 @@ from titration.models import DoseLog, Plan, SafetyScreening, SupplyEntry
 
 @transaction.atomic
 def account_deletion_request(*, user: User, now: dt.datetime | None = None) -> User:
-    """Start the grace period. Nothing is erased yet: the patient can still cancel."""
-    User.objects.filter(pk=user.pk, deletion_requested_at__isnull=True).update(
+    """Start the grace period. Nothing is erased yet: the patient can still cancel, and the
+    email says how. A request repeated (a double tap) changes nothing and sends nothing."""
+    started = User.objects.filter(pk=user.pk, deletion_requested_at__isnull=True).update(
         deletion_requested_at=now or timezone.now()
     )
     user.refresh_from_db(fields=["deletion_requested_at"])
+    if started:
+        body = render_to_string(
+            "accounts/email/deletion_scheduled.txt",
+            {
+                "name": user.first_name,
+                "due_at": user.deletion_due_at,
+                "zone": profile_ensure(user=user).zone,
+                "cancel_url": settings.SITE_URL.rstrip("/") + reverse("account_delete_cancel"),
+            },
+        )
+        email = user.email
+        transaction.on_commit(
+            lambda: send_mail(
+                "Your account will be deleted in 7 days", body, None, [email], fail_silently=False
+            )
+        )
     return user
 
 

@@ -9,7 +9,7 @@ from accounts.access import patient_required
 from titration import selectors as titration_selectors
 from titration.access import plan_required
 
-from . import documents, exports, selectors, services
+from . import documents, selectors, services
 from . import questionnaires as q
 from .forms import DiaryForm, FiqrForm, PgicForm, ReportPeriodForm
 from .models import FACTORS, RATINGS, SIDE_EFFECTS
@@ -146,14 +146,4 @@ def report_pdf(request, plan):
     pdf = documents.report_pdf(context=context, patient=request.user)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ldn-report-{start}-{end}.pdf"'
-    return response
-
-
-@patient_required
-def export_zip(request):
-    response = HttpResponse(
-        exports.patient_export_zip(request.user), content_type="application/zip"
-    )
-    today = request.user.profile.local_today()
-    response["Content-Disposition"] = f'attachment; filename="ldn-tracker-export-{today}.zip"'
     return response
