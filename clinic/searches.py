@@ -32,6 +32,10 @@ def search_remember(session, text: str) -> str:
 
 
 def search_recall(session, search_id: str) -> str | None:
-    """The text searched under this id, or None when it is unknown or too old."""
-    entry = _fresh(session).get(search_id)
+    """The text searched under this id, or None when it is unknown or too old. Old searches
+    are dropped from the session on the way."""
+    searches = _fresh(session)
+    if searches != (session.get(SESSION_KEY) or {}):
+        session[SESSION_KEY] = searches
+    entry = searches.get(search_id)
     return entry["text"] if entry else None

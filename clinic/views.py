@@ -119,7 +119,7 @@ def _panel_url(request, options) -> str:
 @clinician_required
 def panel(request):
     search_id = request.GET.get("search", "")
-    search = searches.search_recall(request.session, search_id) if search_id else None
+    search = searches.search_recall(request.session, search_id)
     if request.method == "POST":
         form = PanelForm(request.POST)
         if form.is_valid():

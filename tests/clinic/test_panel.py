@@ -5,6 +5,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from clinic import searches
 from clinic.models import Alert, AuditEvent, PatientSummary
 from clinic.services import alerts_evaluate, care_link_revoke
 from tests.factories import onboarded_patient
@@ -162,9 +163,11 @@ def test_a_search_id_is_only_good_in_its_own_session_and_for_a_while(
     assert names(page) == ["alex@example.org"]  # the colleague's own patients, unfiltered
     assert "That search has ended" in page.content.decode()
 
+    with time_machine.travel(dt.datetime(2026, 11, 20, 19, 10, tzinfo=dt.UTC), tick=False):
+        assert names(client.get(URL)) == ["alex@example.org", "sam@example.org"]
     with time_machine.travel(dt.datetime(2026, 11, 20, 19, 16, tzinfo=dt.UTC), tick=False):
-        mfa_login(client, doctor)
         later = client.get(address)
+        assert client.session[searches.SESSION_KEY] == {}  # what was typed is gone from it
     assert len(names(later)) == 2
     assert "That search has ended" in later.content.decode()
 
