@@ -33,29 +33,35 @@ def diary_export(request):
     return _download_start(request, "diary")
 
 
-def _download_or_404(kind):
+def _granted_download(request, kind):
+    """The download, if this session pressed its button in the last few minutes, else None."""
     if kind not in downloads.DOWNLOADS:
         raise Http404("No such download.")
+    if not downloads.download_granted(request.session, kind):
+        return None
     return downloads.DOWNLOADS[kind]
+
+
+def _download_expired(request):
+    messages.info(request, "That download link has expired. Please ask for it again.")
+    return redirect("account_settings")
 
 
 @require_GET
 @patient_required
 def download_started(request, kind):
-    download = _download_or_404(kind)
-    if not downloads.download_granted(request.session, kind):
-        messages.info(request, "That download link has expired. Please ask for it again.")
-        return redirect("account_settings")
+    download = _granted_download(request, kind)
+    if download is None:
+        return _download_expired(request)
     return render(request, "privacy/download_started.html", {"download": download, "kind": kind})
 
 
 @require_GET
 @patient_required
 def download_file(request, kind):
-    download = _download_or_404(kind)
-    if not downloads.download_granted(request.session, kind):
-        messages.info(request, "That download link has expired. Please ask for it again.")
-        return redirect("account_settings")
+    download = _granted_download(request, kind)
+    if download is None:
+        return _download_expired(request)
     response = HttpResponse(download.build(request.user), content_type="application/zip")
     today = profile_ensure(user=request.user).local_today()
     response["Content-Disposition"] = f'attachment; filename="{download.filename}-{today}.zip"'
