@@ -13,6 +13,7 @@ class AccountAdapter(DefaultAccountAdapter):
         "email_password_mismatch": (
             "That email and password don't match. Please check both, or reset your password."
         ),
+        "incorrect_password": "That isn't your password. Please try again, or reset it.",
     }
 
     def save_user(self, request, user, form, commit=True):

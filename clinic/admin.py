@@ -1,5 +1,14 @@
 from django.contrib import admin, messages
 
+from accounts import admin as accounts_admin
+from accounts.models import PatientProfile
+from reminders import admin as reminders_admin
+from reminders.models import Reminder, ReminderSettings
+from symptoms import admin as symptoms_admin
+from symptoms.models import DiaryEntry
+from titration import admin as titration_admin
+from titration.models import DoseLog, Plan, SafetyScreening
+
 from . import services
 from .models import (
     Alert,
@@ -10,6 +19,50 @@ from .models import (
     ClinicianInvite,
     ClinicianMembership,
 )
+
+
+class AuditedAdminMixin:
+    """Health data seen or changed on the admin site is audited as a clinician's views are:
+    a list page writes a row for each patient on it, an opened record a view row, and a
+    save or a deletion a change row, each under the administrator's name."""
+
+    audit_patient = "patient_id"  # the attribute, or "relation.attribute", naming the patient
+
+    def _patient_id(self, obj):
+        value = obj
+        for name in self.audit_patient.split("."):
+            value = getattr(value, name)
+        return value
+
+    def _audit(self, request, objs, action):
+        patient_ids = sorted({self._patient_id(obj) for obj in objs} - {None})
+        services.audit_events_record_panel(request=request, patient_ids=patient_ids, action=action)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            self._audit(request, changelist.result_list, AuditEvent.Action.ADMIN_LIST)
+        return response
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        original = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and original is not None and original.pk is not None:
+            self._audit(request, [original], AuditEvent.Action.ADMIN_VIEW)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._audit(request, [obj], AuditEvent.Action.ADMIN_CHANGE)
+
+    def delete_model(self, request, obj):
+        self._audit(request, [obj], AuditEvent.Action.ADMIN_CHANGE)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        self._audit(request, list(queryset), AuditEvent.Action.ADMIN_CHANGE)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Clinic)
@@ -80,11 +133,34 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(AuditedAdminMixin, ReadOnlyAdmin):
     list_display = ["patient", "rule", "urgency", "episode", "opened_at", "acknowledged_at"]
     list_filter = ["rule", "urgency"]
 
 
 @admin.register(AlertAcknowledgement)
-class AlertAcknowledgementAdmin(ReadOnlyAdmin):
+class AlertAcknowledgementAdmin(AuditedAdminMixin, ReadOnlyAdmin):
     list_display = ["alert", "clinician", "created_at"]
+    list_select_related = ["alert", "alert__patient", "clinician"]
+    audit_patient = "alert.patient_id"
+
+
+# The record's own apps register their admins and cannot import the audit log (it is built
+# on them), so their health-data admins are registered again here with auditing added.
+def _register_audited(model, model_admin, audit_patient="patient_id"):
+    audited = type(
+        f"Audited{model_admin.__name__}",
+        (AuditedAdminMixin, model_admin),
+        {"audit_patient": audit_patient, "__module__": __name__},
+    )
+    admin.site.unregister(model)
+    admin.site.register(model, audited)
+
+
+_register_audited(PatientProfile, accounts_admin.PatientProfileAdmin, "user_id")
+_register_audited(SafetyScreening, titration_admin.SafetyScreeningAdmin)
+_register_audited(Plan, titration_admin.PlanAdmin)
+_register_audited(DoseLog, titration_admin.DoseLogAdmin)
+_register_audited(DiaryEntry, symptoms_admin.DiaryEntryAdmin)
+_register_audited(Reminder, reminders_admin.ReminderAdmin)
+_register_audited(ReminderSettings, reminders_admin.ReminderSettingsAdmin)

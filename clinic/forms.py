@@ -33,6 +33,7 @@ class PanelForm(forms.Form):
         label="Search by name",
         required=False,
         max_length=80,
+        error_messages={"max_length": "A name is at most 80 characters: please shorten it."},
         widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
     )
     show = forms.ChoiceField(

@@ -252,6 +252,7 @@ class AuditEvent(models.Model):
 
     class Action(models.TextChoices):
         PANEL = "panel", "Saw on the panel"
+        PANEL_SEARCH = "panel_search", "Found by a search on the panel"
         VIEW = "view", "Opened the record"
         EXPORT_PDF = "export_pdf", "Downloaded the report (PDF)"
         EXPORT_CSV = "export_csv", "Downloaded the data (CSV)"
@@ -261,6 +262,9 @@ class AuditEvent(models.Model):
         ALERT_ACK = "alert_ack", "Acknowledged an alert"
         ALERT_SETTINGS = "alert_settings", "Changed alert settings"
         IDENTITY = "identity", "Entered the record number or date of birth"
+        ADMIN_LIST = "admin_list", "Saw in a list on the admin site"
+        ADMIN_VIEW = "admin_view", "Opened on the admin site"
+        ADMIN_CHANGE = "admin_change", "Changed on the admin site"
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "Allowed"
@@ -284,6 +288,8 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The path alone: a query string can hold what someone typed (a name), and this row is
+    # kept for good.
     path = models.CharField(max_length=300, blank=True)
 
     objects = AuditEventQuerySet.as_manager()

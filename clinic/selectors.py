@@ -260,8 +260,9 @@ def diary_rows(patient, *, since: dt.date, until: dt.date, show: str = ""):
     return list(entries)
 
 
-def access_log_for_patient(patient, limit: int = 200):
-    """Who saw the patient's record and when, newest first: what the patient is shown."""
+def access_log_for_patient(patient, limit: int | None = 200):
+    """Who saw the patient's record and when, newest first: what the patient is shown (the
+    page shows the latest `limit`; the data export all of them)."""
     return list(
         AuditEvent.objects.filter(patient=patient, outcome=AuditEvent.Outcome.ALLOWED)
         .select_related("actor")

@@ -67,22 +67,24 @@ def audit_event_record(*, request, patient_id, action: str, outcome: str) -> Aud
         action=action,
         outcome=outcome,
         ip_address=client_ip(request),
-        path=request.get_full_path()[:300],
+        path=request.path[:300],
     )
 
 
-def audit_events_record_panel(*, request, patient_ids) -> None:
-    """One row per patient shown on a panel page, in one insert."""
+def audit_events_record_panel(
+    *, request, patient_ids, action: str = AuditEvent.Action.PANEL
+) -> None:
+    """One row per patient shown on a panel page (or an admin list), in one insert."""
     now = timezone.now()
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=request.user,
             patient_id=patient_id,
-            action=AuditEvent.Action.PANEL,
+            action=action,
             outcome=AuditEvent.Outcome.ALLOWED,
             at=now,
             ip_address=client_ip(request),
-            path=request.get_full_path()[:300],
+            path=request.path[:300],
         )
         for patient_id in patient_ids
     )

@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -20,7 +21,7 @@ from titration import selectors as titration_selectors
 from titration import services as titration_services
 from titration.services import PlanChangeNotAllowed
 
-from . import selectors, services
+from . import searches, selectors, services
 from .access import clinician_required, is_approved_clinician, patient_for_clinician
 from .forms import (
     PLAN_FORMS,
@@ -104,9 +105,30 @@ def clinician_pending(request):
 # Panel -------------------------------------------------------------------------------------
 
 
+def _panel_url(request, options) -> str:
+    """The panel's address for these options; a search is named by its id, never its text."""
+    params = {key: options[key] for key in ("show", "sort") if options.get(key)}
+    if options.get("desc"):
+        params["desc"] = "on"
+    if options.get("q"):
+        params["search"] = searches.search_remember(request.session, options["q"])
+    url = reverse("clinic:panel")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+@require_http_methods(["GET", "POST"])
 @clinician_required
 def panel(request):
-    form = PanelForm(request.GET or None)
+    search_id = request.GET.get("search", "")
+    search = searches.search_recall(request.session, search_id)
+    if request.method == "POST":
+        form = PanelForm(request.POST)
+        if form.is_valid():
+            return redirect(_panel_url(request, form.cleaned_data))
+    else:
+        # A "q" in the address is ignored: names stay out of URLs.
+        data = {key: request.GET[key] for key in ("show", "sort", "desc") if key in request.GET}
+        form = PanelForm({**data, "q": search or ""})
     options = form.cleaned_data if form.is_valid() else {}
     page_obj, rows = selectors.panel(
         request.user,
@@ -116,13 +138,23 @@ def panel(request):
         search=options.get("q", ""),
         page=request.GET.get("page", 1),
     )
-    services.audit_events_record_panel(request=request, patient_ids=[r.patient.pk for r in rows])
+    services.audit_events_record_panel(
+        request=request,
+        patient_ids=[r.patient.pk for r in rows],
+        action=AuditEvent.Action.PANEL_SEARCH if options.get("q") else AuditEvent.Action.PANEL,
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "clinic/panel.html",
-        {"form": form, "page_obj": page_obj, "rows": rows, "query": query.urlencode()},
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "rows": rows,
+            "query": query.urlencode(),
+            "search_ended": bool(search_id) and search is None,
+        },
     )
 
 

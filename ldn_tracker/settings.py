@@ -208,9 +208,11 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Daily Tracker: "  # subjects show on lock screens too
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-# Changing the email, the password or two-factor settings asks for the password again.
+# Changing the email, the password or two-factor settings asks for the password again;
+# downloading all your data and deleting the account do too, unless the login itself is
+# this recent (accounts/reauth.py). 10 minutes.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
-ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 600  # accounts/reauth.py: a login this recent counts
 # allauth's rate limits, counted per client address (ldn_tracker.client_ip, through the
 # adapter) in the shared cache. Axes owns the lockout of one account (5 wrong passwords per
 # account and address); these limits bound what one address can try across all accounts, and

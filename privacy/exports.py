@@ -13,7 +13,8 @@ import zipfile
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.models import PatientProfile, User
-from clinic.models import Alert, AlertThresholds, AuditEvent, CareLink
+from clinic import selectors as clinic_selectors
+from clinic.models import Alert, AlertThresholds, CareLink
 from reminders.models import Reminder, ReminderSettings
 from symptoms import exports as symptom_exports
 from titration.models import Plan, SafetyScreening, SupplyEntry
@@ -30,7 +31,8 @@ diary.csv               your daily diary, a row per day: ratings, side effects, 
 questionnaires.csv      your FIQR and PGIC answers (one column per question) and scores
 reminders.json          your reminder settings and the reminders we sent
 sharing.json            the clinicians and clinics you share your record with (or did)
-access_log.json         who opened your record, when, and what they did
+access_log.json         who opened your record, when, and what they did (as on the
+                        "Who viewed my record" page)
 alerts.json             alerts your care team was shown about you
 alert_settings.json     alert limits your care team set for you (empty means the usual ones)
 
@@ -128,7 +130,9 @@ def _sharing(user: User) -> list:
 
 
 def _access_log(user: User) -> list:
-    events = AuditEvent.objects.filter(patient_id=user.pk).select_related("actor")
+    # The same rows as the "Who viewed my record" page: allowed views only. A denied try
+    # is a security record, and would name people the patient never shared with.
+    events = clinic_selectors.access_log_for_patient(user, limit=None)
     return [
         {
             "at": event.at,
@@ -136,7 +140,7 @@ def _access_log(user: User) -> list:
             "action": event.get_action_display(),
             "outcome": event.outcome,
         }
-        for event in events.order_by("at", "id")
+        for event in reversed(events)
     ]
 
 

@@ -9,6 +9,4 @@ urlpatterns = [
     path("questionnaires/<slug:kind>/<int:week>/", views.questionnaire, name="questionnaire"),
     path("report/", views.report, name="report"),
     path("report/pdf/", views.report_pdf, name="report_pdf"),
-    path("export/", views.export_zip, name="export_zip"),
-    path("export/fhir/", views.export_fhir, name="export_fhir"),
 ]

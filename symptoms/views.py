@@ -1,17 +1,15 @@
 import datetime as dt
-import json
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import patient_required
 from titration import selectors as titration_selectors
 from titration.access import plan_required
 
-from . import documents, exports, fhir, selectors, services
+from . import documents, selectors, services
 from . import questionnaires as q
 from .forms import DiaryForm, FiqrForm, PgicForm, ReportPeriodForm
 from .models import FACTORS, RATINGS, SIDE_EFFECTS
@@ -148,28 +146,4 @@ def report_pdf(request, plan):
     pdf = documents.report_pdf(context=context, patient=request.user)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ldn-report-{start}-{end}.pdf"'
-    return response
-
-
-@patient_required
-def export_zip(request):
-    response = HttpResponse(
-        exports.patient_export_zip(request.user), content_type="application/zip"
-    )
-    today = request.user.profile.local_today()
-    response["Content-Disposition"] = f'attachment; filename="ldn-tracker-export-{today}.zip"'
-    return response
-
-
-@patient_required
-def export_fhir(request):
-    """The patient's own record as FHIR R4, to hand to a clinic: a transaction Bundle, or a
-    document Bundle with `?type=document`. Their own copy keeps every note."""
-    kind = "document" if request.GET.get("type") == "document" else "transaction"
-    bundle = fhir.patient_bundle(
-        request.user, now=timezone.now(), kind=kind, include_private_notes=True
-    )
-    response = HttpResponse(json.dumps(bundle), content_type="application/fhir+json")
-    today = request.user.profile.local_today()
-    response["Content-Disposition"] = f'attachment; filename="ldn-tracker-fhir-{today}.json"'
     return response

@@ -1,8 +1,14 @@
+import importlib
+
 import pytest
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.db.utils import DatabaseError, InternalError
+from django.urls import reverse
 
 from clinic.models import AuditEvent
+
+from .conftest import mfa_login
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +51,33 @@ def test_the_admin_is_read_only(client, doctor, event):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request, event)
     assert not model_admin.has_delete_permission(request, event)
+
+
+def test_rows_keep_the_path_without_the_query_string(client, doctor, linked_patient):
+    mfa_login(client, doctor)
+    url = reverse("clinic:patient_detail", args=[linked_patient.pk])
+    client.get(url, {"show": "notes", "name": "Alex"})
+    [row] = AuditEvent.objects.filter(patient_id=linked_patient.pk, action="view")
+    assert row.path == url
+
+
+def test_the_migration_strips_query_strings_written_before(doctor, patient):
+    """Rows written before paths were stored alone lose their query strings, past the
+    append-only trigger on PostgreSQL, which stays on afterwards."""
+    kept = AuditEvent.objects.create(
+        actor=doctor, patient=patient, action="view", outcome="allowed", path="/clinic/"
+    )
+    old = AuditEvent.objects.create(
+        actor=doctor, patient=patient, action="panel", outcome="allowed", path="/clinic/?q=Alex"
+    )
+    migration = importlib.import_module("clinic.migrations.0006_audit_paths_and_admin_actions")
+    state = MigrationLoader(connection).project_state(
+        ("clinic", "0006_audit_paths_and_admin_actions")
+    )
+    with connection.schema_editor(atomic=True) as editor:
+        migration.strip_query_strings(state.apps, editor)
+    paths = dict(AuditEvent.objects.values_list("pk", "path"))
+    assert paths == {kept.pk: "/clinic/", old.pk: "/clinic/"}
+    if connection.vendor == "postgresql":
+        with pytest.raises((DatabaseError, InternalError)), connection.cursor() as cursor:
+            cursor.execute("UPDATE clinic_auditevent SET outcome = 'denied'")

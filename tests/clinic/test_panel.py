@@ -1,8 +1,11 @@
 import datetime as dt
 
 import pytest
+import time_machine
+from django.test import Client
 from django.urls import reverse
 
+from clinic import searches
 from clinic.models import Alert, AuditEvent, PatientSummary
 from clinic.services import alerts_evaluate, care_link_revoke
 from tests.factories import onboarded_patient
@@ -113,9 +116,85 @@ def test_filters_and_search(client, frozen, doctor):
     mfa_login(client, doctor)
     assert names(client.get(URL, {"show": "responders"})) == ["better@example.org"]
     assert names(client.get(URL, {"show": "non_adherent"})) == ["missing@example.org"]
-    assert names(client.get(URL, {"q": "stead"})) == ["steady@example.org"]
+    assert names(client.post(URL, {"q": "stead"}, follow=True)) == ["steady@example.org"]
     by_adherence = names(client.get(URL, {"sort": "adherence"}))
     assert by_adherence[0] == "missing@example.org"
+
+
+def test_a_search_keeps_the_name_out_of_the_address_and_the_audit_log(client, frozen, doctor):
+    steady = linked(doctor, "steady@example.org", first_name="Steadman")
+    linked(doctor, "better@example.org", first_name="Better")
+    mfa_login(client, doctor)
+    response = client.post(URL, {"q": "Steadman", "sort": "adherence"})
+    assert response.status_code == 302
+    address = response["Location"]
+    assert "steadman" not in address.lower()
+    assert "sort=adherence" in address and "search=" in address
+
+    page = client.get(address)
+    assert names(page) == ["steady@example.org"]
+    # The box still shows what was typed: the name is in the page, not in its address.
+    assert 'value="Steadman"' in page.content.decode()
+    [row] = AuditEvent.objects.filter(patient_id=steady.pk)
+    assert (row.action, row.path) == ("panel_search", URL)
+    assert row.get_action_display() == "Found by a search on the panel"
+    assert not AuditEvent.objects.filter(path__contains="?").exists()
+
+
+def test_a_name_in_the_address_searches_nothing(client, frozen, doctor):
+    linked(doctor, "steady@example.org", first_name="Steadman")
+    linked(doctor, "better@example.org", first_name="Better")
+    mfa_login(client, doctor)
+    assert len(names(client.get(URL, {"q": "Steadman"}))) == 2
+
+
+def test_a_search_id_is_only_good_in_its_own_session_and_for_a_while(
+    client, frozen, doctor, colleague
+):
+    alex = linked(doctor, "alex@example.org", first_name="Alex")
+    link(alex, clinician=colleague)
+    linked(doctor, "sam@example.org", first_name="Sam")
+    mfa_login(client, doctor)
+    address = client.post(URL, {"q": "Alex"})["Location"]
+    assert names(client.get(address)) == ["alex@example.org"]
+
+    other = mfa_login(Client(), colleague)
+    page = other.get(address)
+    assert names(page) == ["alex@example.org"]  # the colleague's own patients, unfiltered
+    assert "That search has ended" in page.content.decode()
+
+    with time_machine.travel(dt.datetime(2026, 11, 20, 19, 10, tzinfo=dt.UTC), tick=False):
+        assert names(client.get(URL)) == ["alex@example.org", "sam@example.org"]
+    with time_machine.travel(dt.datetime(2026, 11, 20, 19, 16, tzinfo=dt.UTC), tick=False):
+        later = client.get(address)
+        assert client.session[searches.SESSION_KEY] == {}  # what was typed is gone from it
+    assert len(names(later)) == 2
+    assert "That search has ended" in later.content.decode()
+
+
+def test_pages_of_a_search_keep_the_search(client, frozen, doctor):
+    for n in range(52):
+        patient = onboarded_patient(email=f"page{n:02d}@example.org", start_date=TODAY)
+        link(patient, clinician=doctor)
+    linked(doctor, "zed@example.org", first_name="Zed")
+    mfa_login(client, doctor)
+    address = client.post(URL, {"q": "page"})["Location"]
+    first = client.get(address)
+    assert len(first.context["rows"]) == 50
+    next_page = f"?{first.context['query']}&page=2"
+    assert next_page in first.content.decode().replace("&amp;", "&")
+    second = client.get(URL + next_page)
+    assert len(second.context["rows"]) == 2
+    assert "zed@example.org" not in names(first) + names(second)
+
+
+def test_a_too_long_search_is_explained_next_to_the_box(client, frozen, doctor):
+    linked(doctor, "alex@example.org")
+    mfa_login(client, doctor)
+    response = client.post(URL, {"q": "x" * 81})
+    assert response.status_code == 200
+    assert "at most 80 characters" in response.content.decode()
+    assert names(response) == ["alex@example.org"]
 
 
 def test_it_pages_at_fifty(client, frozen, doctor):

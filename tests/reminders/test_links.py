@@ -1,8 +1,10 @@
 """The links in a reminder email: a GET shows a confirmation page, one POST records."""
 
 import base64
+import contextlib
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,6 +13,12 @@ from django.core import mail, signing
 from reminders import tokens
 from reminders.models import Reminder
 from reminders.services import reminders_send, reminders_tick
+from tests.factories import (
+    PatientProfileFactory,
+    PlanFactory,
+    SafetyScreeningFactory,
+    UserFactory,
+)
 from titration.models import DoseLog
 
 from .conftest import patient_due_at
@@ -229,3 +237,39 @@ def test_a_pause_link_from_an_older_email_still_pauses(client, links):
 
     patient.profile.refresh_from_db()
     assert not patient.profile.reminders_enabled
+
+
+def test_every_link_in_the_email_decodes_to_nothing_about_the_patient_or_the_dose(db, traveller):
+    """The tokens are signed, not encrypted, so anyone can decode them: they hold only the
+    row's random key, the action and the signing time. The patient's id is made unmistakable
+    (six digits) so that finding it would mean something."""
+    patient = UserFactory(id=918273, email="alex@example.org")
+    wall = NIGHT.astimezone(ZoneInfo("Europe/London"))
+    PatientProfileFactory(user=patient, reminder_time=dt.time(wall.hour, wall.minute))
+    SafetyScreeningFactory(patient=patient)
+    PlanFactory(patient=patient, start_date=NIGHT.date())
+    reminders_send(reminder_ids=reminders_tick(now=NIGHT).enqueued)
+    [message] = mail.outbox
+    row = Reminder.objects.get(patient=patient)
+    assert "1.5 mg" in message.body  # the dose is in the email's words, not in its links
+
+    tokens_seen = [
+        url.rstrip("/").split("/")[-1]
+        for url in re.findall(r"https?://\S+", message.body)
+        if "/r/" in url or "pause" in url
+    ]
+    assert len(tokens_seen) >= 3
+    for token in tokens_seen:
+        readable = [token]
+        for part in re.split(r"[:.]", token):
+            padded = part + "=" * (-len(part) % 4)
+            with contextlib.suppress(ValueError):
+                readable.append(base64.urlsafe_b64decode(padded).decode("latin-1"))
+        with contextlib.suppress(signing.BadSignature):
+            readable.append(signing.TimestampSigner(salt=tokens.ACTION_SALT).unsign(token))
+        with contextlib.suppress(signing.BadSignature):
+            readable.append(signing.Signer(salt=tokens.PAUSE_SALT).unsign(token))
+        text = " ".join(readable)
+        assert row.link_key in text
+        for detail in ["918273", "1.5", "1,5", "alex", "2026-01-15", "patient"]:
+            assert detail not in text.replace(row.link_key, ""), (detail, token)

@@ -8,6 +8,7 @@ import time
 import pytest
 import time_machine
 from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,8 @@ from symptoms.models import DiaryEntry, QuestionnaireResponse
 from titration.models import DoseLog, Plan, PlanEvent, SafetyScreening, SupplyEntry
 
 from ..clinic.conftest import mfa_login
+from ..downloads import just_logged_in
+from ..factories import PASSWORD
 
 HEALTH_TABLES = [
     (DiaryEntry, "patient"),
@@ -246,3 +249,71 @@ def test_only_patients_can_ask_and_never_for_someone_else(client, world):
     b.refresh_from_db()
     assert not world["patient_a"].deletion_pending
     assert b.deletion_pending
+
+
+def test_an_unticked_box_is_explained_next_to_it_without_asking_for_the_password(client, a):
+    just_logged_in(client, a, seconds_ago=30 * 60)
+    response = client.post(reverse("account_delete"), {})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"confirm": ["Please tick the box to confirm."]}
+    body = response.content.decode()
+    assert f'action="{reverse("account_delete")}"' in body
+    assert "Please tick the box to confirm." in body
+    a.refresh_from_db()
+    assert not a.deletion_pending
+
+
+def test_a_recent_login_schedules_at_once_and_emails_a_link_to_cancel(
+    client, a, mailoutbox, django_capture_on_commit_callbacks
+):
+    just_logged_in(client, a, seconds_ago=60)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_delete"), {"confirm": "on"})
+        client.post(reverse("account_delete"), {"confirm": "on"})  # a double tap
+    assert response["Location"] == reverse("account_delete_scheduled")
+    a.refresh_from_db()
+    when = f"{a.deletion_due_at.astimezone(a.profile.zone):%A %-d %B %Y}"
+    page = client.get(response["Location"]).content.decode()
+    assert f"Your account will be deleted on {when}" in page
+    assert "We have sent you an email" in page
+
+    [message] = mailoutbox
+    assert message.to == [a.email]
+    assert message.subject == "Your account will be deleted in 7 days"
+    assert when in message.body
+    cancel_url = reverse("account_delete_cancel")
+    assert f"{settings.SITE_URL.rstrip('/')}{cancel_url}\n" in message.body
+
+    opened = client.get(cancel_url)  # what the email's link opens: a page, nothing done
+    assert "Keep your account?" in opened.content.decode()
+    a.refresh_from_db()
+    assert a.deletion_pending
+    client.post(cancel_url)
+    a.refresh_from_db()
+    assert not a.deletion_pending
+
+
+def test_untick_press_tick_press_with_an_old_login_schedules_after_the_password(client, a):
+    """The path that once ended on Today with nothing scheduled."""
+    a.set_password(PASSWORD)
+    a.save(update_fields=["password"])
+    just_logged_in(client, a, seconds_ago=30 * 60)
+    url = reverse("account_delete")
+    assert "Please tick the box" in client.post(url, {}).content.decode()
+    asked = client.post(url, {"confirm": "on"})
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    assert "Before we schedule the deletion" in client.get(asked["Location"]).content.decode()
+    done = client.post(asked["Location"], {"password": PASSWORD}, follow=True)
+    assert done.redirect_chain[-1][0] == reverse("account_delete_scheduled")
+    assert "Your account will be deleted on" in done.content.decode()
+    a.refresh_from_db()
+    assert a.deletion_pending
+
+
+def test_the_scheduled_and_cancel_pages_send_back_to_settings_when_nothing_is_scheduled(client, a):
+    client.force_login(a)
+    assert client.get(reverse("account_delete_scheduled"))["Location"] == reverse(
+        "account_settings"
+    )
+    response = client.get(reverse("account_delete_cancel"), follow=True)
+    assert "Your account is not going to be deleted." in response.content.decode()

@@ -167,12 +167,24 @@ MATRIX = {
         "login 405 405 405 405 405 login 405",
         "login reauth reauth 404 404 404 login 404",
     ),
+    "download_started": (
+        "login account account 404 404 404 login 404",
+        "login 405 405 405 405 405 login 405",
+    ),
+    "download_file": (
+        "login account account 404 404 404 login 404",
+        "login 405 405 405 405 405 login 405",
+    ),
     "account_delete": (
         "login 200 200 404 404 404 login 404",
-        "login reauth reauth 404 404 404 login 404",
+        "login 200 200 404 404 404 login 404",
+    ),
+    "account_delete_scheduled": (
+        "login account account 404 404 404 login 404",
+        "login 405 405 405 405 405 login 405",
     ),
     "account_delete_cancel": (
-        "login 405 405 405 405 405 login 405",
+        "login account account 404 404 404 login 404",
         "login account account 404 404 404 login 404",
     ),
     "today": (
@@ -248,8 +260,8 @@ MATRIX = {
         "login 200 200 404 404 404 login 404",
     ),
     "export_zip": (
-        "login 200 200 404 404 404 login 404",
-        "login 200 200 404 404 404 login 404",
+        "login 405 405 405 405 405 login 405",
+        "login reauth reauth 404 404 404 login 404",
     ),
     "export_fhir": (
         "login 200 200 404 404 404 login 404",
@@ -269,7 +281,7 @@ MATRIX = {
     ),
     "clinic:panel": (
         "login 404 404 200 200 200 login 404",
-        "login 404 404 200 200 200 login 404",
+        "login 404 404 panel panel panel login 404",
     ),
     "clinic:clinician_signup": (
         "200 home home home home home 200 home",
@@ -381,6 +393,8 @@ def kwargs_for(pattern, world):
         "plan_calendar_month": {"year": o["today"].year, "month": o["today"].month},
         "diary_day": {"day": o["yesterday"].isoformat()},
         "questionnaire": {"kind": "pgic", "week": 4},
+        "download_started": {"kind": "everything"},
+        "download_file": {"kind": "everything"},
         "reminder_action": {"token": o["action_token"]},
         "reminders_pause": {"token": o["pause_token"]},
         "clinic:clinician_invite_accept": {"token": o["invite_token"]},

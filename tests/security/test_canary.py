@@ -104,7 +104,7 @@ def test_the_marker_goes_nowhere_but_the_database(
             {"change": "step_back", "step_back-reason": MARKER},
         )
         doctor.post(reverse("clinic:care_invite"), {"email": f"{MARKER.lower()}@example.org"})
-        doctor.get(reverse("clinic:panel"), {"q": MARKER})
+        doctor.post(reverse("clinic:panel"), {"q": MARKER}, follow=True)
 
     # The marker was really typed in and stored: otherwise this test proves nothing.
     entry = DiaryEntry.objects.get(patient=a, date=yesterday)

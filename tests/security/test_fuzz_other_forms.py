@@ -142,7 +142,10 @@ def test_clinician_notes_acknowledgements_and_filters_survive_hostile_input(
             {"note": note},
         )
     )
-    no_server_error(doctor_client.get(reverse("clinic:panel"), {"q": q, "sort": show}))
+    no_server_error(doctor_client.get(reverse("clinic:panel"), {"search": q, "sort": show}))
+    no_server_error(
+        doctor_client.post(reverse("clinic:panel"), {"q": q, "sort": show}, follow=True)
+    )
     no_server_error(
         doctor_client.get(
             reverse("clinic:patient_detail", args=[a.pk]), {"since": since, "show": show}

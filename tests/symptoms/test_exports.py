@@ -12,6 +12,8 @@ from django.utils import timezone
 from symptoms import exports
 from symptoms.models import DiaryEntry, QuestionnaireResponse
 
+from ..downloads import download as follow_download
+from ..downloads import just_logged_in
 from ..factories import DiaryEntryFactory, DoseLogFactory
 from .conftest import TODAY, login_redirect, patient_on_day
 
@@ -56,8 +58,8 @@ def stranger(frozen):
 
 
 def download(client, user):
-    client.force_login(user)
-    response = client.get(URL)
+    just_logged_in(client, user)
+    response = follow_download(client, URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     return response, parse_zip(response.content)
@@ -91,12 +93,38 @@ def dictionary_entries(readme: str) -> dict[str, list[str]]:
 
 
 def test_anonymous_visitors_are_sent_to_login(client):
-    assert login_redirect(client.get(URL))
+    assert login_redirect(client.post(URL))
 
 
 def test_clinicians_get_404(client, clinician):
     client.force_login(clinician)
-    assert client.get(URL).status_code == 404
+    assert client.post(URL).status_code == 404
+    assert client.get(reverse("download_file", args=["diary"])).status_code == 404
+
+
+def test_a_get_downloads_nothing(client, exporter):
+    just_logged_in(client, exporter)
+    assert client.get(URL).status_code == 405
+
+
+def test_the_file_needs_the_button_pressed_first(client, exporter):
+    just_logged_in(client, exporter)
+    response = client.get(reverse("download_file", args=["diary"]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_settings")
+
+
+def test_a_login_older_than_10_minutes_asks_for_the_password(client, exporter):
+    just_logged_in(client, exporter, seconds_ago=601)
+    response = client.post(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+
+
+def test_the_progress_page_offers_the_download_as_a_button(client, exporter):
+    client.force_login(exporter)
+    page = client.get(reverse("progress")).content.decode()
+    assert f'<form method="post" action="{URL}">' in page
 
 
 def test_the_zip_holds_three_csv_files_and_a_data_dictionary(client, exporter):
