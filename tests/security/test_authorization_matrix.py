@@ -235,6 +235,10 @@ MATRIX = {
         "login 200 200 404 404 404 login 404",
         "login 200 200 404 404 404 login 404",
     ),
+    "medicines_changed": (
+        "login 200 200 404 404 404 login 404",
+        "login 400 400 404 404 404 login 404",
+    ),
     "diary": (
         "login 200 200 404 404 404 login 404",
         "login today today 404 404 404 login 404",
@@ -264,8 +268,8 @@ MATRIX = {
         "login reauth reauth 404 404 404 login 404",
     ),
     "export_fhir": (
-        "login 200 200 404 404 404 login 404",
-        "login 200 200 404 404 404 login 404",
+        "login 405 405 405 405 405 login 405",
+        "login reauth reauth 404 404 404 login 404",
     ),
     "reminder_settings": (
         "login 200 200 404 404 404 login 404",
