@@ -78,6 +78,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_clinician(self):
         return self.role == self.Role.CLINICIAN
 
+    @property
+    def record_id(self) -> str:
+        """The app's identifier for a person, printed on reports: stable, and not the
+        email (which changes and says more than it should on paper)."""
+        return f"LDN-{self.pk:06d}"
+
     def get_short_name(self):
         return self.first_name or self.email.split("@")[0]
 
@@ -110,6 +116,11 @@ def available_time_zones():
     )
 
 
+class PaperSize(models.TextChoices):
+    A4 = "a4", "A4"
+    LETTER = "letter", "US Letter"
+
+
 class PatientProfileQuerySet(models.QuerySet):
     def record_changed_mark(self, patient, now=None):
         """Note that the patient's record changed, for the sweeps above to pick up."""
@@ -138,6 +149,13 @@ class PatientProfile(models.Model):
     formulation = models.CharField(max_length=8, choices=Formulation.choices, blank=True)
     concentration_mg_per_ml = models.DecimalField(
         "concentration (mg per mL)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    date_of_birth = models.DateField("date of birth", null=True, blank=True)
+    paper_size = models.CharField(
+        "paper size for printed reports",
+        max_length=8,
+        choices=PaperSize.choices,
+        default=PaperSize.A4,
     )
     onboarded_at = models.DateTimeField(null=True, blank=True)
     # Set by every save to the patient's record (a dose, the diary, the plan, the safety

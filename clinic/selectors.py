@@ -267,3 +267,14 @@ def access_log_for_patient(patient, limit: int = 200):
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )
+
+
+def clinic_paper_size(clinician) -> str:
+    """The paper of the clinician's clinic for printed reports; "" (the patient's setting)
+    when the clinic has none or the clinician has no clinic."""
+    membership = (
+        ClinicianMembership.objects.filter(clinician=clinician).select_related("clinic").first()
+    )
+    if membership is None or membership.clinic is None:
+        return ""
+    return membership.clinic.paper_size

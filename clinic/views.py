@@ -43,7 +43,6 @@ from .models import (
     ClinicianNote,
 )
 
-EXPORT_DAYS = 90
 DIARY_DAYS = 28
 
 # Clinician accounts --------------------------------------------------------------------------
@@ -339,21 +338,18 @@ def patient_plan(request, patient_id):
 # Exports -----------------------------------------------------------------------------------
 
 
-def _export_period(patient, plan):
-    end = patient.profile.local_today()
-    start = max(plan.start_date - dt.timedelta(days=7), end - dt.timedelta(days=EXPORT_DAYS - 1))
-    return start, end
-
-
 @clinician_required
 def export_pdf(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_PDF)
     plan = titration_selectors.current_plan(patient)
     if plan is None:
         raise Http404("No plan to report on.")
-    start, end = _export_period(patient, plan)
-    context = symptom_selectors.report_context(patient, plan, start, end)
-    pdf = documents.report_pdf(context=context, patient=patient)
+    start, end = symptom_selectors.report_period(plan, patient.profile.local_today())
+    context = symptom_selectors.report_context(
+        patient, plan, start, end, paper_size=selectors.clinic_paper_size(request.user)
+    )
+    context.update(copy="clinician", open_alerts=Alert.objects.filter(patient=patient).open())
+    pdf = documents.report_pdf(context=context)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ldn-report-{patient.pk}-{end}.pdf"'
     return response
