@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
-from symptoms import documents, exports
+from symptoms import charts, documents, exports, summary
 from symptoms import selectors as symptom_selectors
 from symptoms.models import QuestionnaireResponse
 from titration import adherence as adherence_rules
@@ -155,21 +155,33 @@ def _detail_context(request, patient, thresholds_form=None):
     if plan is not None:
         overview = titration_selectors.plan_overview(patient, plan)
         record = overview["record"]
-        spec = record.decide(timezone.now()).spec
+        now = timezone.now()
+        tonight = titration_selectors.tonight(patient, plan, now=now, record=record)
+        spec = tonight.d.spec
         days = engine.schedule(spec, until=today, since=plan.start_date)
         due_days = [d.day for d in days if d.is_due]
         statuses = spec.logged
+        supply = titration_selectors.supply_status(patient, plan, now=now, record=record)
         context.update(
             overview=overview,
+            tonight=tonight,
+            dose_text=symptom_selectors.dose_text_of(patient, tonight, supply),
             timeline=overview["past"][:DIARY_DAYS],
-            report=symptom_selectors.progress_report(patient, plan, today),
+            report=symptom_selectors.progress_report(
+                patient, plan, today, chart_width=charts.PRINT_WIDTH, record=record
+            ),
             adherence_7=adherence_rules.adherence(
                 today=today, days=7, due_days=due_days, logs=statuses
             ),
             adherence_28=adherence_rules.adherence(
                 today=today, days=28, due_days=due_days, logs=statuses
             ),
-            supply=titration_selectors.supply_status(patient, plan, record=record),
+            missed_28=summary.dates_text(
+                d
+                for d in adherence_rules.missed_days(today=today, due_days=due_days, logs=statuses)
+                if d > today - dt.timedelta(days=28)
+            ),
+            supply=supply,
         )
     diary_form = DiaryFilterForm(request.GET or None)
     filters = diary_form.cleaned_data if diary_form.is_valid() else {}

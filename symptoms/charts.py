@@ -83,6 +83,10 @@ class Figure:
     grid_bottom: float
     font: int = FONT
 
+    @property
+    def has_held(self) -> bool:
+        return any(s.held for s in self.segments)
+
 
 def _x(day, since, span, left, right):
     return round(left + (right - left) * (day - since).days / span, 1)
@@ -109,15 +113,12 @@ def date_ticks(since: dt.date, until: dt.date, most: int) -> list[dt.date]:
             day += dt.timedelta(weeks=weeks)
         if len(days) <= most:
             return days
+    first = since if since.day == 1 else (since.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     for months in (1, 2, 3, 6, 12):
         days = []
-        year, month = since.year, since.month
-        while True:
-            day = dt.date(year, month, 1)
-            if day > until:
-                break
-            if day >= since:
-                days.append(day)
+        year, month = first.year, first.month
+        while (day := dt.date(year, month, 1)) <= until:
+            days.append(day)
             month += months
             year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
         if len(days) <= most:
@@ -226,8 +227,10 @@ def small_multiples(
         top = plot_bottom + PANEL_GAP
     band_y = top - PANEL_GAP + BAND_GAP
     most = max(2, int((right - left) // 60))
+    # Past half a year the ticks are months, and the year matters more than the day.
+    label = "{:%b %Y}" if span > 183 else "{0.day} {0:%b}"
     ticks = [
-        (_x(day, since, span, left, right), f"{day.day} {day:%b}")
+        (_x(day, since, span, left, right), label.format(day))
         for day in date_ticks(since, until, most)
     ]
     return Figure(

@@ -230,6 +230,19 @@ def open_questionnaires(patient, plan, today):
     ]
 
 
+def dose_text_of(patient, tonight, supply) -> str:
+    """Tonight's dose (from the dose decision) with what is measured out: "4.5 mg = 4.5 mL
+    of 1 mg/mL liquid". `supply` gives a capsule's strength."""
+    profile = patient.profile
+    return summary.dose_statement(
+        tonight.due.dose_mg,
+        liquid=profile.is_liquid,
+        concentration_mg_per_ml=profile.concentration_mg_per_ml,
+        dose_ml=tonight.dose_ml,
+        capsule_strength_mg=supply.entry.capsule_strength_mg if supply else None,
+    )
+
+
 def report_period(plan, today: dt.date) -> tuple[dt.date, dt.date]:
     """The default period of the doctor report, the same on the patient's and the
     clinician's copies: the last 90 days, from the run-in week at the earliest, never
@@ -257,13 +270,7 @@ def report_context(patient, plan, start: dt.date, end: dt.date, *, paper_size: s
     supply = None if profile.is_liquid else titration_selectors.supply_status(
         patient, plan, now=now, record=record
     )
-    dose_text = summary.dose_statement(
-        tonight.due.dose_mg,
-        liquid=profile.is_liquid,
-        concentration_mg_per_ml=profile.concentration_mg_per_ml,
-        dose_ml=tonight.dose_ml,
-        capsule_strength_mg=supply.entry.capsule_strength_mg if supply else None,
-    )
+    dose_text = dose_text_of(patient, tonight, supply)
     questionnaires = list(
         QuestionnaireResponse.objects.filter(patient=patient).order_by("kind", "week")
     )

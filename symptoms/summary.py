@@ -105,7 +105,7 @@ def worst_side_effect_per_step(
 
 
 def dates_text(dates: Iterable[dt.date]) -> str:
-    """"3 Nov, 9-11 Nov, 2 Dec 2026": consecutive days as one range, the year once at the end
+    """"3 Nov, 9–11 Nov, 2 Dec 2026": consecutive days as one range, the year once at the end
     (and where it changes), so a month of missed nights fits on a line."""
     days = sorted(set(dates))
     if not days:
@@ -122,10 +122,10 @@ def dates_text(dates: Iterable[dt.date]) -> str:
         if first == last:
             parts.append(f"{last.day} {last:%b}{year}")
         elif first.month == last.month and first.year == last.year:
-            parts.append(f"{first.day}-{last.day} {last:%b}{year}")
+            parts.append(f"{first.day}–{last.day} {last:%b}{year}")
         else:
             first_year = f" {first.year}" if first.year != last.year else ""
-            parts.append(f"{first.day} {first:%b}{first_year} - {last.day} {last:%b}{year}")
+            parts.append(f"{first.day} {first:%b}{first_year}–{last.day} {last:%b}{year}")
     return ", ".join(parts)
 
 

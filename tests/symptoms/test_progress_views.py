@@ -134,9 +134,10 @@ def test_the_page_costs_the_same_queries_for_30_and_180_days(
     long = patient_on_day(180, email="long@example.org")
     add_history(long)
     measured = _queries_for(client, short)
-    # Session, user, plan, profile, diary entries, plan events, FIQR check-ins, and the
-    # session saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release).
-    assert measured == 10
+    # Session, user, plan, profile, diary entries, FIQR check-ins; the dose record (plan
+    # events, dose log, side effects, safety screen) for the dose band; and the session
+    # saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release).
+    assert measured == 13
 
     client.force_login(long)
     with django_assert_num_queries(measured):
