@@ -21,7 +21,11 @@ FONT = 10
 CHAR_WIDTH = 6.8  # a generous width per character of a band label (the page may draw it at 12 px)
 LABEL_GAP = FONT + 1  # the smallest distance between two labels' baselines
 
-RESPONSE_LINES = (("baseline", "base", 1.0), ("moderate", "-30%", 0.7), ("substantial", "-50%", 0.5))
+RESPONSE_LINES = (
+    ("baseline", "base", 1.0),
+    ("moderate", "-30%", 0.7),
+    ("substantial", "-50%", 0.5),
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ def date_ticks(since: dt.date, until: dt.date, most: int) -> list[dt.date]:
             day += dt.timedelta(weeks=weeks)
         if len(days) <= most:
             return days
-    first = since if since.day == 1 else (since.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    next_month = (since.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    first = since if since.day == 1 else next_month
     for months in (1, 2, 3, 6, 12):
         days = []
         year, month = first.year, first.month

@@ -243,6 +243,13 @@ def dose_text_of(patient, tonight, supply) -> str:
     )
 
 
+def _reason_beyond_kind(event) -> str:
+    # "Plan started: Plan started": a reason that only repeats the kind says nothing.
+    if event.reason.strip().lower() == event.get_kind_display().lower():
+        return ""
+    return event.reason
+
+
 def report_period(plan, today: dt.date) -> tuple[dt.date, dt.date]:
     """The default period of the doctor report, the same on the patient's and the
     clinician's copies: the last 90 days, from the run-in week at the earliest, never
@@ -267,8 +274,10 @@ def report_context(patient, plan, start: dt.date, end: dt.date, *, paper_size: s
     days = engine.schedule(spec, until=end, since=start)
     due_days = [d.day for d in days if d.is_due]
     statuses = {day: log.status for day, log in record.logs.items() if start <= day <= end}
-    supply = None if profile.is_liquid else titration_selectors.supply_status(
-        patient, plan, now=now, record=record
+    supply = (
+        None
+        if profile.is_liquid
+        else titration_selectors.supply_status(patient, plan, now=now, record=record)
     )
     dose_text = dose_text_of(patient, tonight, supply)
     questionnaires = list(
@@ -305,11 +314,7 @@ def report_context(patient, plan, start: dt.date, end: dt.date, *, paper_size: s
         "dose_text": dose_text,
         "steps": report["dose_steps"],
         "events": [
-            {
-                "event": e,
-                # "Plan started: Plan started": a reason that only repeats the kind says nothing.
-                "reason": e.reason if e.reason.strip().lower() != e.get_kind_display().lower() else "",
-            }
+            {"event": e, "reason": _reason_beyond_kind(e)}
             for e in record.events
             if start <= e.effective_date <= end
         ],

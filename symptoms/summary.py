@@ -105,7 +105,7 @@ def worst_side_effect_per_step(
 
 
 def dates_text(dates: Iterable[dt.date]) -> str:
-    """"3 Nov, 9–11 Nov, 2 Dec 2026": consecutive days as one range, the year once at the end
+    """ "3 Nov, 9–11 Nov, 2 Dec 2026": consecutive days as one range, the year once at the end
     (and where it changes), so a month of missed nights fits on a line."""
     days = sorted(set(dates))
     if not days:

@@ -81,9 +81,7 @@ def progress_page(request, plan):
     period = "4w" if request.GET.get("period") == "4w" else "all"
     today = request.user.profile.local_today()
     report = selectors.progress_report(request.user, plan, today, period=period)
-    return render(
-        request, "symptoms/progress.html", {"r": report, "plan": plan, "today": today}
-    )
+    return render(request, "symptoms/progress.html", {"r": report, "plan": plan, "today": today})
 
 
 @require_http_methods(["GET", "POST"])

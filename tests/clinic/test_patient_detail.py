@@ -104,9 +104,7 @@ def test_the_clinician_does_not_get_the_patients_footer(client, linked_patient, 
     assert "contact your prescriber" not in body
 
 
-def test_a_bad_alert_setting_opens_the_folded_form_with_its_message(
-    client, linked_patient, doctor
-):
+def test_a_bad_alert_setting_opens_the_folded_form_with_its_message(client, linked_patient, doctor):
     response = Personas(
         client,
         reverse("clinic:alert_settings", args=[linked_patient.pk]),

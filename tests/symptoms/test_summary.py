@@ -54,7 +54,9 @@ def test_a_lower_dose_after_a_higher_one_is_a_step_back():
 
 
 def test_a_pause_ends_a_run_and_days_with_no_dose_are_not_steps():
-    runs = summary.step_runs(rows((None, "not_started", 3), ("3.0", "due", 2), (None, "paused", 2), ("3.0", "due", 2)))
+    runs = summary.step_runs(
+        rows((None, "not_started", 3), ("3.0", "due", 2), (None, "paused", 2), ("3.0", "due", 2))
+    )
     assert [(r.start, r.end) for r in runs] == [(day(3), day(4)), (day(7), day(8))]
     assert not runs[1].stepped_back
 
@@ -122,7 +124,7 @@ def test_a_step_with_no_side_effect_says_none_and_counts_its_diary_days():
         ([dt.date(2026, 11, 3)], "3 Nov 2026"),
         ([dt.date(2026, 11, 3), dt.date(2026, 11, 9)], "3 Nov, 9 Nov 2026"),
         (
-            [dt.date(2026, 11, 9), dt.date(2026, 11, 3), dt.date(2026, 11, 10), dt.date(2026, 11, 11)],
+            [dt.date(2026, 11, d) for d in (9, 3, 10, 11)],
             "3 Nov, 9–11 Nov 2026",
         ),
         ([dt.date(2026, 10, 31), dt.date(2026, 11, 1)], "31 Oct–1 Nov 2026"),
