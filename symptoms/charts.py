@@ -8,9 +8,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-# Sizes in SVG units. The screen figure is drawn narrow so its text stays legible on a
-# phone; the print figure is wide, and at A4/Letter width its 10-unit text prints at ~9 pt.
-SCREEN_WIDTH, PRINT_WIDTH = 360, 640
+# Sizes in SVG units. The screen figure is about as wide as a phone's card, so its text is
+# drawn near its CSS size; the print figure is wide, and at A4/Letter width its 10-unit text
+# prints at ~9 pt.
+SCREEN_WIDTH, PRINT_WIDTH = 300, 640
 PAD_LEFT, PAD_RIGHT = 24, 36  # the 0/5/10 labels; the reference lines' labels
 TITLE_HEIGHT = 15
 PLOT_HEIGHT = 56
