@@ -243,13 +243,6 @@ def dose_text_of(patient, tonight, supply) -> str:
     )
 
 
-def _reason_beyond_kind(event) -> str:
-    # "Plan started: Plan started": a reason that only repeats the kind says nothing.
-    if event.reason.strip().lower() == event.get_kind_display().lower():
-        return ""
-    return event.reason
-
-
 def report_period(plan, today: dt.date) -> tuple[dt.date, dt.date]:
     """The default period of the doctor report, the same on the patient's and the
     clinician's copies: the last 90 days, from the run-in week at the earliest, never
@@ -313,11 +306,7 @@ def report_context(patient, plan, start: dt.date, end: dt.date, *, paper_size: s
         "tonight": tonight,
         "dose_text": dose_text,
         "steps": report["dose_steps"],
-        "events": [
-            {"event": e, "reason": _reason_beyond_kind(e)}
-            for e in record.events
-            if start <= e.effective_date <= end
-        ],
+        "events": [e for e in record.events if start <= e.effective_date <= end],
         "adherence": adherence_rules.adherence(
             today=end, days=(end - start).days + 1, due_days=due_days, logs=statuses
         ),

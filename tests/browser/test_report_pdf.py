@@ -98,7 +98,9 @@ def test_the_patient_and_the_clinician_get_the_same_readable_report(
     expect(page).not_to_have_url(re.compile(r"/2fa/"))
 
     page.goto(f"/clinic/patients/{alex.pk}/")
-    expect(page.locator("section[aria-labelledby=plan-now]")).to_contain_text("4.5 mg = 4.5 mL of 1 mg/mL liquid")
+    expect(page.locator("section[aria-labelledby=plan-now]")).to_contain_text(
+        "4.5 mg = 4.5 mL of 1 mg/mL liquid"
+    )
     expect(page.locator("#alert-settings details")).not_to_have_attribute("open", "")
     expect(page.get_by_text("contact your prescriber")).to_have_count(0)
     check_page("clinician-patient-page")

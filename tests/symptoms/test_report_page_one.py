@@ -122,6 +122,8 @@ def test_no_label_is_repeated_as_its_own_value(client, alex):
     assert "Plan started: Plan started" not in text
     assert "12 Oct 2026: Plan started (by the patient)" in text
     assert not re.search(r"\b(\w[\w ]{3,}): \1\b", text)
+    assert not re.search(r"\b(\w{4,}) \1\b", text.lower())  # a word twice in a row
+    assert "Period Report period" not in text
 
 
 def test_the_charts_with_dated_ticks_follow_on_page_two(client, alex):

@@ -32,6 +32,8 @@ def visit_patient(email="alex@example.org"):
     profile.date_of_birth = BIRTH_DATE
     profile.save()
     plan = patient.plans.get()
+    # As onboarding writes it: a reason that repeats the kind.
+    plan.events.filter(kind="start").update(reason="Plan started")
     add_history(patient, notes_for={TODAY - dt.timedelta(days=3): ("Flare after gardening", True)})
     titration_services.plan_hold(
         plan=plan, actor=patient, day=day(12), days=4, reason="waiting for the dreams to settle"
