@@ -203,3 +203,37 @@ def test_the_pdf_charts_are_drawn_in_their_colours(client, reporter):
     band_light = "0.843137 0.921569 0.92549 rg"  # #d7ebec, filled
     assert mean_line_teal in drawing
     assert band_light in drawing
+
+
+def test_the_reports_dose_is_the_dose_decisions_not_the_plan_as_written(client, frozen):
+    """Moderate nausea before the step to 4.5 mg holds it at 3.0 mg (the tolerance rule, not
+    yet recorded as an event): the plan as written says 4.5 mg."""
+    from titration import selectors as titration_selectors
+
+    held = patient_on_day(16, email="held@example.org")
+    add_history(held)
+    plan = held.plans.get()
+    DiaryEntry.objects.filter(
+        patient=held, date__gte=TODAY - dt.timedelta(days=3), date__lte=TODAY - dt.timedelta(days=2)
+    ).update(nausea=2)
+    assert plan.planned_dose_on(TODAY).dose_mg == 4.5
+    tonight = titration_selectors.tonight(held, plan)
+    assert tonight.due.dose_mg == 3
+    body = page(client, held)
+    assert "<strong>3.0 mg, capsules (strength not recorded)</strong>" in body
+    assert "Step-up waiting:" in body
+    assert "4.5 mg =" not in body and "<strong>4.5 mg" not in body
+
+
+def test_a_capsule_dose_names_how_many_capsules_of_the_batchs_strength(client, reporter):
+    from titration import services as titration_services
+
+    titration_services.supply_record(
+        patient=reporter,
+        kind="refill",
+        received_on=TODAY - dt.timedelta(days=10),
+        amount=60,
+        capsule_strength_mg="1.5",
+    )
+    body = page(client, reporter)
+    assert "<strong>4.5 mg = 3 capsules of 1.5 mg</strong>" in body
