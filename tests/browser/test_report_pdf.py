@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from clinic.models import Alert, Clinic
-from tests.clinic.conftest import approved_clinician, link, totp_code
+from tests.browser.conftest import clinician_log_in
+from tests.clinic.conftest import approved_clinician, link
 from tests.factories import PASSWORD
 from tests.symptoms.conftest import NOW
 from tests.symptoms.visit import visit_patient
@@ -88,14 +89,7 @@ def test_the_patient_and_the_clinician_get_the_same_readable_report(
     assert len(patient_pngs) == 2
 
     page.get_by_role("button", name="Log out").click()
-    page.goto("/accounts/login/")
-    page.get_by_role("textbox", name="Email").fill(doctor.email)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-    page.get_by_role("textbox").first.fill(totp_code(doctor.totp_secret))
-    page.get_by_role("button", name="Sign In").click()
-    expect(page).not_to_have_url(re.compile(r"/2fa/"))
+    clinician_log_in(page, doctor)
 
     page.goto(f"/clinic/patients/{alex.pk}/")
     expect(page.locator("section[aria-labelledby=plan-now]")).to_contain_text(
