@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
-from symptoms import charts, documents, exports, summary
+from symptoms import documents, exports, summary
 from symptoms import selectors as symptom_selectors
 from symptoms.models import QuestionnaireResponse
 from titration import adherence as adherence_rules
@@ -167,9 +167,7 @@ def _detail_context(request, patient, thresholds_form=None):
             tonight=tonight,
             dose_text=symptom_selectors.dose_text_of(patient, tonight, supply),
             timeline=overview["past"][:DIARY_DAYS],
-            report=symptom_selectors.progress_report(
-                patient, plan, today, chart_width=charts.PRINT_WIDTH, record=record
-            ),
+            report=symptom_selectors.progress_report(patient, plan, today, record=record),
             adherence_7=adherence_rules.adherence(
                 today=today, days=7, due_days=due_days, logs=statuses
             ),

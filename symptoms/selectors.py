@@ -75,9 +75,7 @@ def _series(entries, name):
     return {e.date: getattr(e, name) for e in entries if getattr(e, name) is not None}
 
 
-def progress_report(
-    patient, plan, today: dt.date, period: str = "all", since=None, chart_width=None, record=None
-):
+def progress_report(patient, plan, today: dt.date, period: str = "all", since=None, record=None):
     """Everything the progress page shows, from a fixed number of queries whatever the
     length of the history. `today` is the last day shown (the report's end date). Pass the
     request's dose `record` to save reading it again."""
@@ -185,8 +183,10 @@ def progress_report(
     return {
         "fiqr": fiqr_rows,
         "metrics": metrics,
-        "figure": charts.small_multiples(
-            series, doses, since, today, width=chart_width or charts.SCREEN_WIDTH
+        # Phone-wide for the patient's pages; wide for paper and the clinician's desk.
+        "figure": charts.small_multiples(series, doses, since, today, width=charts.SCREEN_WIDTH),
+        "print_figure": charts.small_multiples(
+            series, doses, since, today, width=charts.PRINT_WIDTH
         ),
         "dose_steps": [_run_label(run) for run in runs],
         "runs": runs,
@@ -294,9 +294,7 @@ def report_context(patient, plan, start: dt.date, end: dt.date, *, paper_size: s
             for change in changes
         ]
 
-    report = progress_report(
-        patient, plan, today=end, since=start, chart_width=charts.PRINT_WIDTH, record=record
-    )
+    report = progress_report(patient, plan, today=end, since=start, record=record)
     return {
         "patient": patient,
         "start": start,
