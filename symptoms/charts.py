@@ -89,6 +89,16 @@ class Figure:
     font: int = FONT
 
     @property
+    def title(self) -> str:
+        """The figure's alternative text (a tagged PDF reads it); the caption has the figures."""
+        names = ", ".join(p.label.lower() for p in self.panels)
+        return (
+            f"Chart of each day's {names} (0-10) and their 7-day means, on one date axis "
+            "with the dose under them. The caption below says how each compares with its "
+            "baseline."
+        )
+
+    @property
     def has_held(self) -> bool:
         return any(s.held for s in self.segments)
 

@@ -145,6 +145,19 @@ def test_the_pdf_is_tagged_for_pdf_ua(client, alex):
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
     assert "pdfuaid:part" in root["/Metadata"].get_object().get_data().decode()
     assert reader.metadata.title.startswith("LDN Tracker report for Alex Rivera")
+    figures = [node for node in _structure(root["/StructTreeRoot"]) if node.get("/S") == "/Figure"]
+    assert figures and all(str(f["/Alt"]).startswith("Chart of each day's pain") for f in figures)
+
+
+def _structure(node):
+    """Every element of the PDF's structure tree."""
+    node = node.get_object()
+    if not isinstance(node, dict):
+        return
+    yield node
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+        yield from _structure(kid)
 
 
 def page_size(reader):
