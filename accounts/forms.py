@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django import forms
 
-from .models import PatientProfile, available_time_zones, validate_time_zone
+from .models import PaperSize, PatientProfile, available_time_zones, validate_time_zone
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 START_DATE_PAST_DAYS = 30
@@ -74,6 +74,44 @@ class TimeZoneForm(forms.ModelForm):
 
     def clean_time_zone(self):
         return self.cleaned_data["time_zone"].strip()
+
+
+class ReportDetailsForm(forms.ModelForm):
+    """What the report for the doctor prints about the patient, and on which paper."""
+
+    EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+    date_of_birth = forms.DateField(
+        label="Date of birth (optional)",
+        required=False,
+        help_text=(
+            "Printed on the report for your doctor, so the clinic can match it to your records."
+        ),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Please enter a date like 1980-03-14."},
+    )
+    paper_size = forms.ChoiceField(
+        label="Paper for the printed report",
+        choices=PaperSize.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose A4 or US Letter."},
+    )
+
+    class Meta:
+        model = PatientProfile
+        fields = ["date_of_birth", "paper_size"]
+
+    def __init__(self, *args, today: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born is not None and born > self.today:
+            raise forms.ValidationError("A date of birth can't be in the future.")
+        if born is not None and born < self.EARLIEST_BIRTH_DATE:
+            raise forms.ValidationError("Please check the year of your date of birth.")
+        return born
 
 
 class DoseTimeForm(forms.ModelForm):

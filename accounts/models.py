@@ -78,6 +78,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_clinician(self):
         return self.role == self.Role.CLINICIAN
 
+    @property
+    def record_id(self) -> str:
+        """The app's identifier for a person, printed on reports: stable, and not the
+        email (which changes and says more than it should on paper)."""
+        return f"LDN-{self.pk:06d}"
+
     def get_short_name(self):
         return self.first_name or self.email.split("@")[0]
 
@@ -108,6 +114,11 @@ def available_time_zones():
     return frozenset(
         name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC"
     )
+
+
+class PaperSize(models.TextChoices):
+    A4 = "a4", "A4"
+    LETTER = "letter", "US Letter"
 
 
 class PatientProfileQuerySet(models.QuerySet):
@@ -141,6 +152,12 @@ class PatientProfile(models.Model):
     )
     # Optional: lets a clinic match the record to its own (report, FHIR export).
     date_of_birth = models.DateField("date of birth", null=True, blank=True)
+    paper_size = models.CharField(
+        "paper size for printed reports",
+        max_length=8,
+        choices=PaperSize.choices,
+        default=PaperSize.A4,
+    )
     onboarded_at = models.DateTimeField(null=True, blank=True)
     # Set by every save to the patient's record (a dose, the diary, the plan, the safety
     # screen): apps built on the record (the clinic's alerts) sweep for it instead of being

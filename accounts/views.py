@@ -1,6 +1,9 @@
+from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from .access import patient_required
+from .forms import ReportDetailsForm
 
 
 def home(request):
@@ -15,6 +18,18 @@ def home(request):
 # export and deletion are privacy's.
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
 def account_settings(request):
-    return render(request, "accounts/account.html")
+    profile = request.user.profile
+    form = ReportDetailsForm(request.POST or None, instance=profile, today=profile.local_today())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved: the report for your doctor uses these details.")
+        return redirect("account_settings")
+    return render(
+        request,
+        "accounts/account.html",
+        {"report_form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -67,7 +67,7 @@ class AuditedAdminMixin:
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "paper_size", "created_at"]
     search_fields = ["name"]
 
 

@@ -10,6 +10,8 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import PaperSize
+
 from . import alert_rules
 
 INVITE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -37,6 +39,10 @@ def normalise_invite_code(raw: str) -> str:
 
 class Clinic(models.Model):
     name = models.CharField(max_length=120)
+    # The clinic's paper for the reports its clinicians print; empty: the patient's setting.
+    paper_size = models.CharField(
+        "paper size for printed reports", max_length=8, choices=PaperSize.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -295,3 +295,14 @@ def record_number_for(clinician, patient) -> fhir.RecordNumber | None:
         system = fhir.site_system(f"clinician/{link.clinician_id}/mrn")
         assigner = link.clinician.first_name or link.clinician.email
     return fhir.RecordNumber(value=link.mrn, system=system, assigner=assigner)
+
+
+def clinic_paper_size(clinician) -> str:
+    """The paper of the clinician's clinic for printed reports; "" (the patient's setting)
+    when the clinic has none or the clinician has no clinic."""
+    membership = (
+        ClinicianMembership.objects.filter(clinician=clinician).select_related("clinic").first()
+    )
+    if membership is None or membership.clinic is None:
+        return ""
+    return membership.clinic.paper_size

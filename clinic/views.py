@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
-from symptoms import documents, exports, fhir
+from symptoms import documents, exports, fhir, summary
 from symptoms import selectors as symptom_selectors
 from symptoms.models import QuestionnaireResponse
 from titration import adherence as adherence_rules
@@ -45,7 +45,6 @@ from .models import (
     ClinicianNote,
 )
 
-EXPORT_DAYS = 90
 DIARY_DAYS = 28
 
 # Clinician accounts --------------------------------------------------------------------------
@@ -189,21 +188,31 @@ def _detail_context(request, patient, thresholds_form=None, identity_form=None):
     if plan is not None:
         overview = titration_selectors.plan_overview(patient, plan)
         record = overview["record"]
-        spec = record.decide(timezone.now()).spec
+        now = timezone.now()
+        tonight = titration_selectors.tonight(patient, plan, now=now, record=record)
+        spec = tonight.d.spec
         days = engine.schedule(spec, until=today, since=plan.start_date)
         due_days = [d.day for d in days if d.is_due]
         statuses = spec.logged
+        supply = titration_selectors.supply_status(patient, plan, now=now, record=record)
         context.update(
             overview=overview,
+            tonight=tonight,
+            dose_text=symptom_selectors.dose_text_of(patient, tonight, supply),
             timeline=overview["past"][:DIARY_DAYS],
-            report=symptom_selectors.progress_report(patient, plan, today),
+            report=symptom_selectors.progress_report(patient, plan, today, record=record),
             adherence_7=adherence_rules.adherence(
                 today=today, days=7, due_days=due_days, logs=statuses
             ),
             adherence_28=adherence_rules.adherence(
                 today=today, days=28, due_days=due_days, logs=statuses
             ),
-            supply=titration_selectors.supply_status(patient, plan, record=record),
+            missed_28=summary.dates_text(
+                d
+                for d in adherence_rules.missed_days(today=today, due_days=due_days, logs=statuses)
+                if d > today - dt.timedelta(days=28)
+            ),
+            supply=supply,
         )
     diary_form = DiaryFilterForm(request.GET or None)
     filters = diary_form.cleaned_data if diary_form.is_valid() else {}
@@ -402,21 +411,18 @@ def patient_plan(request, patient_id):
 # Exports -----------------------------------------------------------------------------------
 
 
-def _export_period(patient, plan):
-    end = patient.profile.local_today()
-    start = max(plan.start_date - dt.timedelta(days=7), end - dt.timedelta(days=EXPORT_DAYS - 1))
-    return start, end
-
-
 @clinician_required
 def export_pdf(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_PDF)
     plan = titration_selectors.current_plan(patient)
     if plan is None:
         raise Http404("No plan to report on.")
-    start, end = _export_period(patient, plan)
-    context = symptom_selectors.report_context(patient, plan, start, end)
-    pdf = documents.report_pdf(context=context, patient=patient)
+    start, end = symptom_selectors.report_period(plan, patient.profile.local_today())
+    context = symptom_selectors.report_context(
+        patient, plan, start, end, paper_size=selectors.clinic_paper_size(request.user)
+    )
+    context.update(copy="clinician", open_alerts=Alert.objects.filter(patient=patient).open())
+    pdf = documents.report_pdf(context=context)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ldn-report-{patient.pk}-{end}.pdf"'
     return response

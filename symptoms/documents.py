@@ -4,7 +4,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 
-def report_pdf(*, context, patient) -> bytes:
+def report_pdf(*, context) -> bytes:
     # Imported here: WeasyPrint needs Pango from the system, and only this view needs it.
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
@@ -12,8 +12,12 @@ def report_pdf(*, context, patient) -> bytes:
     css = finders.find("css/report.css")
     html = render_to_string(
         "symptoms/report_document.html",
-        {**context, "user": patient, "report_css": f"file://{css}", "for_pdf": True},
+        {**context, "report_css": f"file://{css}", "for_pdf": True},
     )
     # Only local files: the PDF renderer must never reach the network.
     fetcher = URLFetcher(allowed_protocols={"file"})
-    return HTML(string=html, url_fetcher=fetcher, base_url="file:///").write_pdf()
+    # PDF/UA: a tagged PDF (headings, lists, tables, reading order) that screen readers and
+    # EHR document viewers can read; it also needs the title and language the page sets.
+    return HTML(string=html, url_fetcher=fetcher, base_url="file:///").write_pdf(
+        pdf_variant="pdf/ua-1"
+    )

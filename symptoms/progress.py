@@ -37,12 +37,64 @@ def _mean(values):
     return fmean(values) if values else None
 
 
+class BaselineKind(StrEnum):
+    RUN_IN = "run_in"  # the 7 days before the first dose
+    FIRST_WEEK = "first_week"  # no diary before the first dose: the plan's first 7 days
+
+
+# What "compared with ..." says on every page: a first-week baseline is already on LDN, so
+# calling it "before LDN" would overstate any change.
+BASELINE_COMPARED_WITH = {
+    BaselineKind.RUN_IN: "before LDN",
+    BaselineKind.FIRST_WEEK: "your first week on LDN",
+}
+BASELINE_KIND_LABELS = {
+    BaselineKind.RUN_IN: "the 7 days before the first dose",
+    BaselineKind.FIRST_WEEK: "the first 7 days on LDN (no diary before the first dose)",
+}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    mean: float
+    kind: BaselineKind
+    start: dt.date  # the window's first and last day, whatever days in it were rated
+    end: dt.date
+    days_rated: int
+
+    @property
+    def compared_with(self) -> str:
+        return BASELINE_COMPARED_WITH[self.kind]
+
+    @property
+    def kind_label(self) -> str:
+        return BASELINE_KIND_LABELS[self.kind]
+
+
+def baseline_kind(rated_days, first_dose: dt.date) -> BaselineKind:
+    """The run-in week when any day in it has a rating, else the plan's first week. The
+    wording of a page with no baseline yet follows this rule too."""
+    run_in = first_dose - dt.timedelta(days=WINDOW)
+    if any(run_in <= day < first_dose for day in rated_days):
+        return BaselineKind.RUN_IN
+    return BaselineKind.FIRST_WEEK
+
+
+def baseline_of(values: Mapping[dt.date, float], first_dose: dt.date) -> Baseline | None:
+    """The baseline and where it comes from; None while its week has no rating."""
+    rated_days = [day for day, value in values.items() if value is not None]
+    kind = baseline_kind(rated_days, first_dose)
+    start = first_dose - dt.timedelta(days=WINDOW) if kind == BaselineKind.RUN_IN else first_dose
+    end = start + dt.timedelta(days=WINDOW - 1)
+    rated = [values[day] for day in rated_days if start <= day <= end]
+    if not rated:
+        return None
+    return Baseline(fmean(rated), kind, start, end, len(rated))
+
+
 def baseline(values: Mapping[dt.date, float], first_dose: dt.date) -> float | None:
-    run_in = [values.get(first_dose - dt.timedelta(days=n)) for n in range(1, WINDOW + 1)]
-    mean = _mean(run_in)
-    if mean is not None:
-        return mean
-    return _mean(values.get(first_dose + dt.timedelta(days=n)) for n in range(WINDOW))
+    found = baseline_of(values, first_dose)
+    return found.mean if found else None
 
 
 def mean_of_window(values: Mapping[dt.date, float], end: dt.date, days: int = WINDOW):

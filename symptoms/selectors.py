@@ -8,7 +8,7 @@ from titration import schedule as engine
 from titration import selectors as titration_selectors
 from titration.templatetags.dose import mg as format_mg
 
-from . import charts, progress
+from . import charts, progress, summary
 from . import questionnaires as q
 from .models import (
     FACTORS,
@@ -46,10 +46,10 @@ class MetricProgress:
     label: str
     higher_is_better: bool
     baseline: float | None
+    baseline_info: progress.Baseline | None
     current: float | None
     change: progress.Change | None
     band: progress.Band | None  # pain only
-    chart: charts.Chart
     last_week: float | None
     week_before: float | None
 
@@ -75,14 +75,18 @@ def _series(entries, name):
     return {e.date: getattr(e, name) for e in entries if getattr(e, name) is not None}
 
 
-def progress_report(patient, plan, today: dt.date, period: str = "all", since=None):
+def progress_report(patient, plan, today: dt.date, period: str = "all", since=None, record=None):
     """Everything the progress page shows, from a fixed number of queries whatever the
-    length of the history. `today` is the last day shown (the report's end date)."""
+    length of the history. `today` is the last day shown (the report's end date). Pass the
+    request's dose `record` to save reading it again."""
     run_in_start = plan.start_date - dt.timedelta(days=progress.WINDOW)
     entries = list(
         DiaryEntry.objects.filter(patient=patient, date__gte=run_in_start, date__lte=today)
     )
-    spec = plan.spec()
+    # The dose band shows the doses the dose decision gives (holds included), not the plan
+    # as written.
+    record = record or titration_selectors.record_of(patient, plan)
+    spec = record.decide(timezone.now()).spec
     if since is None and period == "4w":
         since = max(plan.start_date, today - dt.timedelta(days=27))
     since = since or min((e.date for e in entries), default=plan.start_date)
@@ -99,13 +103,15 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
         if d.day >= since
     ]
 
-    metrics = []
+    metrics, series = [], []
     for name, (label, _period, _low, _high, better) in RATINGS.items():
         values = _series(entries, name)
-        base = progress.baseline(values, plan.start_date)
+        base = progress.baseline_of(values, plan.start_date)
         current = progress.mean_of_window(values, today)
         change = (
-            progress.Change(base, current) if base is not None and current is not None else None
+            progress.Change(base.mean, current)
+            if base is not None and current is not None
+            else None
         )
         rolling = progress.rolling_means(values, since, today)
         metrics.append(
@@ -113,15 +119,28 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
                 name=name,
                 label=label,
                 higher_is_better=better,
-                baseline=base,
+                baseline=base.mean if base else None,
+                baseline_info=base,
                 current=current,
                 change=change,
                 band=progress.pain_response(change) if name == "pain" else None,
-                chart=charts.build(values, rolling, doses, since, today),
                 last_week=current,
                 week_before=progress.mean_of_window(values, today - dt.timedelta(days=7)),
             )
         )
+        series.append(
+            charts.Series(
+                name=name,
+                label=label,
+                higher_is_better=better,
+                values=values,
+                rolling=rolling,
+                baseline=base.mean if base else None,
+                response_lines=name == "pain",
+            )
+        )
+    runs = summary.step_runs(d for d in schedule if d.day >= since)
+    rated_days = {e.date for e in entries if any(getattr(e, r) is not None for r in RATINGS)}
 
     by_step = {}
     for entry in entries:
@@ -164,6 +183,23 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
     return {
         "fiqr": fiqr_rows,
         "metrics": metrics,
+        # Phone-wide for the patient's pages; wide for paper and the clinician's desk.
+        "figure": charts.small_multiples(series, doses, since, today, width=charts.SCREEN_WIDTH),
+        "print_figure": charts.small_multiples(
+            series, doses, since, today, width=charts.PRINT_WIDTH
+        ),
+        "dose_steps": [_run_label(run) for run in runs],
+        "runs": runs,
+        "worst_by_step": summary.worst_side_effect_per_step(
+            runs,
+            {e.date: {k: getattr(e, k) for k in SIDE_EFFECTS} for e in entries},
+            labels=SIDE_EFFECTS,
+        ),
+        # The words "compared with before LDN" follow the baseline rule even before there
+        # is a week to compare: a diary started on the first dose has no "before".
+        "compared_with": progress.BASELINE_COMPARED_WITH[
+            progress.baseline_kind(rated_days, plan.start_date)
+        ],
         "pain": metrics[0],
         "since": since,
         "period": period,
@@ -171,6 +207,19 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
         "patterns": [progress.pattern_sentence(p, FACTORS[p.factor]) for p in found],
         "days_logged": len(entries),
     }
+
+
+def _run_label(run: summary.StepRun) -> dict:
+    return {
+        "run": run,
+        "label": f"{format_mg(run.dose_mg)} mg {_period_text(run.start, run.end)}",
+    }
+
+
+def _period_text(start: dt.date, end: dt.date) -> str:
+    if start == end:
+        return f"on {start.day} {start:%b %Y}"
+    return f"from {start.day} {start:%b} to {end.day} {end:%b %Y}"
 
 
 def open_questionnaires(patient, plan, today):
@@ -181,32 +230,94 @@ def open_questionnaires(patient, plan, today):
     ]
 
 
-def report_context(patient, plan, start: dt.date, end: dt.date):
-    """The doctor report for a chosen period: plan, doses, adherence, progress, notes."""
+def dose_text_of(patient, tonight, supply) -> str:
+    """Tonight's dose (from the dose decision) with what is measured out: "4.5 mg = 4.5 mL
+    of 1 mg/mL liquid". `supply` gives a capsule's strength."""
+    profile = patient.profile
+    return summary.dose_statement(
+        tonight.due.dose_mg,
+        liquid=profile.is_liquid,
+        concentration_mg_per_ml=profile.concentration_mg_per_ml,
+        dose_ml=tonight.dose_ml,
+        capsule_strength_mg=supply.entry.capsule_strength_mg if supply else None,
+    )
+
+
+def report_period(plan, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The default period of the doctor report, the same on the patient's and the
+    clinician's copies: the last 90 days, from the run-in week at the earliest, never
+    starting after today (a plan that starts tomorrow)."""
+    start = max(plan.start_date - dt.timedelta(days=progress.WINDOW), today - dt.timedelta(days=89))
+    return min(start, today), today
+
+
+PAPER_SIZES = {"a4": "A4", "letter": "letter"}  # the setting's value -> CSS @page size
+
+
+def report_context(patient, plan, start: dt.date, end: dt.date, *, paper_size: str = ""):
+    """The doctor report for a chosen period. Page 1 answers the visit's questions: who,
+    the plan and tonight's dose (from the dose decision), the steps and what changed them,
+    adherence with the dates missed or skipped, the response against a named baseline,
+    the worst side effect at each step, and the questionnaires."""
     now = timezone.now()
+    profile = patient.profile
     record = titration_selectors.record_of(patient, plan, now=now)
-    spec = record.decide(now).spec
+    tonight = titration_selectors.tonight(patient, plan, now=now, record=record)
+    spec = tonight.d.spec
     days = engine.schedule(spec, until=end, since=start)
     due_days = [d.day for d in days if d.is_due]
     statuses = {day: log.status for day, log in record.logs.items() if start <= day <= end}
-    steps, previous = [], None
-    for d in days:
-        if d.dose_mg is not None and d.dose_mg != previous:
-            steps.append({"from": d.day, "dose_mg": d.dose_mg})
-            previous = d.dose_mg
+    supply = (
+        None
+        if profile.is_liquid
+        else titration_selectors.supply_status(patient, plan, now=now, record=record)
+    )
+    dose_text = dose_text_of(patient, tonight, supply)
+    questionnaires = list(
+        QuestionnaireResponse.objects.filter(patient=patient).order_by("kind", "week")
+    )
+    pgic_labels = dict(q.PGIC_CHOICES)
+
+    def scored(kind):
+        rows = [r for r in questionnaires if r.kind == kind]
+        changes = summary.score_changes(
+            [(r.week, profile.local_today(r.completed_at), r.score) for r in rows]
+        )
+        return [
+            {
+                "change": change,
+                "meaningful": kind == q.FIQR
+                and change.points is not None
+                and q.fiqr_change_is_meaningful(rows[0].score, change.score),
+                "label": pgic_labels.get(int(change.score), "") if kind == q.PGIC else "",
+            }
+            for change in changes
+        ]
+
+    report = progress_report(patient, plan, today=end, since=start, record=record)
     return {
+        "patient": patient,
         "start": start,
         "end": end,
+        "generated_on": profile.local_today(now),
         "plan": plan,
-        "steps": steps,
+        "tonight": tonight,
+        "dose_text": dose_text,
+        "steps": report["dose_steps"],
         "events": [e for e in record.events if start <= e.effective_date <= end],
         "adherence": adherence_rules.adherence(
             today=end, days=(end - start).days + 1, due_days=due_days, logs=statuses
         ),
-        "progress": progress_report(patient, plan, today=end, since=start),
-        "questionnaires": list(
-            QuestionnaireResponse.objects.filter(patient=patient).order_by("kind", "week")
+        "missed_text": summary.dates_text(
+            adherence_rules.missed_days(today=end, due_days=due_days, logs=statuses)
         ),
+        "skipped_text": summary.dates_text(
+            day for day, status in statuses.items() if status == adherence_rules.SKIPPED
+        ),
+        "progress": report,
+        "fiqr": scored(q.FIQR),
+        "pgic": scored(q.PGIC),
+        "page_size": PAPER_SIZES.get(paper_size or profile.paper_size, "A4"),
         "shared_notes": list(
             DiaryEntry.objects.filter(
                 patient=patient, share_notes=True, date__gte=start, date__lte=end

@@ -81,7 +81,7 @@ def progress_page(request, plan):
     period = "4w" if request.GET.get("period") == "4w" else "all"
     today = request.user.profile.local_today()
     report = selectors.progress_report(request.user, plan, today, period=period)
-    return render(request, "symptoms/progress.html", {"r": report, "plan": plan})
+    return render(request, "symptoms/progress.html", {"r": report, "plan": plan, "today": today})
 
 
 @require_http_methods(["GET", "POST"])
@@ -116,9 +116,8 @@ def _report_period(request, plan):
     # Only a chosen period binds the form: a stray parameter (a tracking tag on a link)
     # must not greet the patient with "please choose" errors.
     chosen = "start" in request.GET or "end" in request.GET
-    # The last 90 days of the plan by default; never starting after today (a plan that
-    # starts tomorrow), and the form shows the period the report shows.
-    default_start = min(max(plan.start_date, today - dt.timedelta(days=89)), today)
+    # The form shows the period the report shows; the clinician's copy has the same one.
+    default_start, _end = selectors.report_period(plan, today)
     form = ReportPeriodForm(
         request.GET if chosen else None,
         today=today,
@@ -134,6 +133,7 @@ def _report_period(request, plan):
 def report(request, plan):
     form, start, end = _report_period(request, plan)
     context = selectors.report_context(request.user, plan, start, end)
+    context["copy"] = "patient"
     context["form"] = form
     context["query"] = request.GET.urlencode()
     return render(request, "symptoms/report.html", context)
@@ -143,7 +143,7 @@ def report(request, plan):
 def report_pdf(request, plan):
     _form, start, end = _report_period(request, plan)
     context = selectors.report_context(request.user, plan, start, end)
-    pdf = documents.report_pdf(context=context, patient=request.user)
+    pdf = documents.report_pdf(context={**context, "copy": "patient"})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ldn-report-{start}-{end}.pdf"'
     return response

@@ -241,6 +241,13 @@ class PlanEvent(models.Model):
     def as_engine_event(self):
         return engine.Event(self.effective_date, engine.EventKind(self.kind), self.days)
 
+    @property
+    def reason_shown(self) -> str:
+        """The reason, unless it only repeats the kind ("Plan started: Plan started")."""
+        if self.reason.strip().lower() == self.get_kind_display().lower():
+            return ""
+        return self.reason
+
 
 ENGINE_EVENT_KINDS = frozenset(kind.value for kind in engine.EventKind)
 

@@ -21,7 +21,10 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+from tests.clinic.conftest import totp_code
+from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -204,3 +207,15 @@ def page(_page_checks):
 def check_page(_page_checks):
     """`check_page("step")`: axe, console errors and tap targets must be clean; screenshots."""
     return _page_checks
+
+
+def clinician_log_in(page, clinician):
+    """Email, password, then a code from the clinician's authenticator."""
+    page.goto("/accounts/login/")
+    page.get_by_role("textbox", name="Email").fill(clinician.email)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    page.get_by_role("textbox").first.fill(totp_code(clinician.totp_secret))
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).not_to_have_url(re.compile(r"/2fa/"))

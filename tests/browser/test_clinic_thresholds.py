@@ -2,7 +2,6 @@
 bounds is explained next to its field, and a lower line opens the alert at once."""
 
 import datetime as dt
-import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,8 +10,9 @@ from playwright.sync_api import expect
 
 from clinic.models import Alert, AlertThresholds, Clinic
 from clinic.services import alerts_evaluate
-from tests.clinic.conftest import add_history, approved_clinician, link, totp_code
-from tests.factories import PASSWORD, onboarded_patient
+from tests.browser.conftest import clinician_log_in
+from tests.clinic.conftest import add_history, approved_clinician, link
+from tests.factories import onboarded_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,17 +37,15 @@ def doctor_and_patient(transactional_db):
 
 def test_a_clinician_lowers_a_threshold_and_the_alert_opens(page, check_page, doctor_and_patient):
     doctor, patient = doctor_and_patient
-    page.goto("/accounts/login/")
-    page.get_by_role("textbox", name="Email").fill(doctor.email)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-    page.get_by_role("textbox").first.fill(totp_code(doctor.totp_secret))
-    page.get_by_role("button", name="Sign In").click()
-    expect(page).not_to_have_url(re.compile(r"/2fa/"))
+    clinician_log_in(page, doctor)
 
     page.goto(f"/clinic/patients/{patient.pk}/")
     settings = page.locator("#alert-settings")
+    # Folded away under the patient's record; opened on demand.
+    expect(
+        settings.get_by_label("Persistent side effects: days in a row (moderate or worse)")
+    ).to_be_hidden()
+    settings.locator("summary").click()
     expect(settings).to_contain_text("Default: 3 days")
     check_page("alert-settings")
 

@@ -24,7 +24,7 @@ def test_the_linked_clinician_sees_the_record_and_it_is_audited(
     assert response.status_code == 200
     body = response.content.decode()
     assert "alex@example.org" in body
-    assert "metric-pain-summary" in body or "pain-summary" in body  # the patient's charts
+    assert 'id="patient-figure-summary"' in body  # the patient's charts
     assert "Dose timeline" in body
     [row] = audit_rows(linked_patient)
     assert (row.actor_id, row.action, row.outcome) == (doctor.pk, "view", "allowed")
@@ -77,3 +77,39 @@ def test_it_shows_alerts_notes_and_filters_the_diary(client, linked_patient, doc
     assert "Discussed dreams" in body
     assert "Bad night" in body
     assert body.count('<th scope="row">') == 1  # one diary day with moderate+ side effects
+
+
+def test_plan_dose_adherence_and_response_lead_and_alert_settings_are_folded_away(
+    client, linked_patient, doctor, url
+):
+    add_history(linked_patient, days=21)
+    body = Personas(client, url).request(doctor).content.decode()
+    order = [
+        body.index('id="plan-now"'),
+        body.index("4.5 mg, capsules"),  # tonight's dose, from the dose decision
+        body.index("Adherence, 7 days"),
+        body.index('id="response"'),
+        body.index('id="alerts-heading"'),
+        body.index('id="charts-heading"'),
+        body.index('id="alert-settings-heading"'),
+    ]
+    assert order == sorted(order)
+    settings_at = body.index('id="alert-settings"')
+    assert body.index("<details", settings_at) < body.index("Save alert settings", settings_at)
+    assert "<details open" not in body
+
+
+def test_the_clinician_does_not_get_the_patients_footer(client, linked_patient, doctor, url):
+    body = Personas(client, url).request(doctor).content.decode()
+    assert "contact your prescriber" not in body
+
+
+def test_a_bad_alert_setting_opens_the_folded_form_with_its_message(client, linked_patient, doctor):
+    response = Personas(
+        client,
+        reverse("clinic:alert_settings", args=[linked_patient.pk]),
+        method="post",
+        data={"missed_in_a_row": "0"},
+    ).request(doctor)
+    body = response.content.decode()
+    assert "<details open" in body

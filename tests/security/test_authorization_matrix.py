@@ -161,7 +161,7 @@ MATRIX = {
     ),
     "account_settings": (
         "login 200 200 404 404 404 login 404",
-        "login 200 200 404 404 404 login 404",
+        "login 400 400 404 404 404 login 404",  # an empty form: the messages, not a save
     ),
     "data_export": (
         "login 405 405 405 405 405 login 405",

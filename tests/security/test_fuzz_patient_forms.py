@@ -7,6 +7,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.models import PatientProfile
 from symptoms.models import RATINGS, SIDE_EFFECTS, DiaryEntry
 from titration.models import DoseLog, PlanEvent, SupplyEntry
 
@@ -134,3 +135,14 @@ def test_supply_survives_hostile_input(fuzz_client, data):
 def test_report_and_progress_survive_hostile_query_strings(fuzz_client, start, end, period):
     _assert_no_server_error(fuzz_client.get(reverse("report"), {"start": start, "end": end}))
     _assert_no_server_error(fuzz_client.get(reverse("progress"), {"period": period}))
+
+
+@FUZZ
+@given(born=HOSTILE, paper=HOSTILE)
+def test_report_details_survive_hostile_input(fuzz_client, born, paper):
+    _assert_no_server_error(
+        fuzz_client.post(reverse("account_settings"), {"date_of_birth": born, "paper_size": paper})
+    )
+    for profile in PatientProfile.objects.all():
+        assert profile.paper_size in ("a4", "letter")
+        assert profile.date_of_birth is None or dt.date(1900, 1, 1) <= profile.date_of_birth

@@ -6,9 +6,9 @@ import pytest
 
 from symptoms import charts
 
-SINCE = dt.date(2026, 11, 1)
-LEFT, RIGHT = charts.PAD_LEFT, charts.WIDTH - charts.PAD_RIGHT
-TOP, BOTTOM = charts.PAD_TOP, charts.HEIGHT - charts.PAD_BOTTOM
+SINCE = dt.date(2026, 11, 2)  # a Monday
+LEFT, RIGHT = charts.PAD_LEFT, charts.SCREEN_WIDTH - charts.PAD_RIGHT
+NAMES = ("pain", "sleep", "fatigue", "fog", "mood")
 
 
 def day(offset):
@@ -25,94 +25,157 @@ def doses(*runs):
     return out
 
 
+def series(values=None, rolling=None, baseline=None):
+    return [
+        charts.Series(
+            name=name,
+            label=name.title(),
+            higher_is_better=name in ("sleep", "mood"),
+            values=values or {},
+            rolling=rolling or {},
+            baseline=baseline,
+            response_lines=name == "pain",
+        )
+        for name in NAMES
+    ]
+
+
+def figure(values=None, rolling=None, band=(), until=None, baseline=None, width=None):
+    return charts.small_multiples(
+        series(values, rolling, baseline),
+        list(band),
+        SINCE,
+        until or day(27),
+        width=width or charts.SCREEN_WIDTH,
+    )
+
+
 def polyline(points):
     return [tuple(float(n) for n in pair.split(",")) for pair in points.split()]
 
 
-def test_the_first_day_is_at_the_left_edge_and_the_last_at_the_right():
-    chart = charts.build({day(0): 10, day(27): 0}, {}, [], SINCE, day(27))
-    assert chart.daily == [(LEFT, TOP), (RIGHT, BOTTOM)]
+def test_one_panel_per_rating_stacked_on_one_date_axis():
+    fig = figure({day(0): 10, day(27): 0})
+    assert [p.name for p in fig.panels] == list(NAMES)
+    tops = [p.top for p in fig.panels]
+    assert tops == sorted(tops)
+    for above, below in zip(fig.panels, fig.panels[1:], strict=False):
+        assert above.bottom < below.title_y - charts.FONT + 1
+    pain = fig.panels[0]
+    # The first day at the left edge, the last at the right; 10 at the top, 0 at the bottom.
+    assert pain.daily == [(LEFT, pain.top), (RIGHT, pain.bottom)]
 
 
-def test_ratings_map_from_ten_at_the_top_to_zero_at_the_bottom():
-    chart = charts.build({day(0): 0, day(1): 5, day(2): 10}, {}, [], SINCE, day(2))
-    assert [y for _, y in chart.daily] == [BOTTOM, (TOP + BOTTOM) / 2, TOP]
-    assert chart.gridlines == [(BOTTOM, "0"), ((TOP + BOTTOM) / 2, "5"), (TOP, "10")]
+def test_ratings_map_from_ten_at_the_top_to_zero_at_the_bottom_of_each_panel():
+    fig = figure({day(0): 0, day(1): 5, day(2): 10}, until=day(2))
+    for p in fig.panels:
+        middle = round((p.top + p.bottom) / 2, 1)
+        assert [y for _, y in p.daily] == [p.bottom, middle, p.top]
+        assert p.gridlines == [(p.bottom, "0"), (middle, "5"), (p.top, "10")]
+
+
+def test_the_dose_band_is_under_the_last_panel_and_the_dates_under_the_band():
+    fig = figure(band=doses(("1.5 mg", False, 28)))
+    assert fig.band_y > fig.panels[-1].bottom
+    assert fig.tick_y > fig.band_y + fig.band_height
+    assert fig.height >= fig.tick_y
+
+
+def test_the_axis_has_dated_ticks_on_mondays_for_a_month():
+    fig = figure(until=day(27))
+    assert [label for _, label in fig.ticks] == ["2 Nov", "9 Nov", "16 Nov", "23 Nov"]
+    assert fig.ticks[0][0] == LEFT
+
+
+@pytest.mark.parametrize(
+    ("days", "most", "expected"),
+    [
+        (1, 5, [dt.date(2026, 11, 2)]),
+        (5, 5, [day(n) for n in range(5)]),
+        (9, 5, [day(n) for n in range(0, 9, 2)]),
+        (28, 4, [day(n) for n in (0, 7, 14, 21)]),
+        (90, 5, [day(n) for n in (0, 28, 56, 84)]),
+        (400, 6, [dt.date(2026, 12, 1), *(dt.date(2027, m, 1) for m in (3, 6, 9, 12))]),
+    ],
+)
+def test_date_ticks_stay_within_the_period_and_the_count(days, most, expected):
+    ticks = charts.date_ticks(SINCE, day(days - 1), most)
+    assert ticks == expected
+    assert all(SINCE <= t <= day(days - 1) for t in ticks)
+
+
+def test_pain_gets_its_baseline_and_the_30_and_50_percent_lines():
+    fig = figure({day(0): 6}, baseline=6.0)
+    pain, *others = fig.panels
+    assert [(r.kind, r.value) for r in pain.refs] == [
+        ("baseline", 6.0),
+        ("moderate", 4.2),
+        ("substantial", 3.0),
+    ]
+    assert [r.y for r in pain.refs] == [charts._y(v, pain.top, pain.bottom) for v in (6, 4.2, 3)]
+    assert all(not p.refs for p in others)
+
+
+def test_no_baseline_no_response_lines():
+    assert figure({day(0): 6}).panels[0].refs == []
+
+
+def test_reference_labels_never_overlap_even_when_the_lines_do():
+    fig = figure({day(0): 1}, baseline=1.0)
+    ys = sorted(r.label_y for r in fig.panels[0].refs)
+    assert all(b - a >= charts.LABEL_GAP - 0.1 for a, b in zip(ys, ys[1:], strict=False))
+
+
+def test_spread_labels_keeps_order_and_gaps():
+    assert charts.spread_labels([10, 11, 12], 5, 0, 100) == [10, 15, 20]
+    assert charts.spread_labels([98, 99, 100], 5, 0, 100) == [90, 95, 100]
+    assert charts.spread_labels([50, 10], 5, 0, 100) == [50, 10]
 
 
 @pytest.mark.parametrize("days", [1, 2, 7, 28, 180, 400])
-def test_every_coordinate_stays_inside_the_drawing(days):
+@pytest.mark.parametrize("width", [charts.SCREEN_WIDTH, charts.PRINT_WIDTH])
+def test_every_coordinate_stays_inside_its_panel(days, width):
     until = day(days - 1)
     values = {day(n): (n * 7) % 11 for n in range(days)}
     rolling = {day(n): ((n * 3) % 101) / 10 for n in range(days)}
     band = doses(("1.5 mg", False, 3), ("1.5 mg", True, 2), ("3 mg", False, days))[:days]
-    chart = charts.build(values, rolling, band, until=until, since=SINCE)
-
-    for x, y in [*chart.daily, *polyline(chart.rolling)]:
-        assert LEFT <= x <= RIGHT
-        assert TOP <= y <= BOTTOM
-    for segment in chart.segments:
-        assert segment.x >= 0
-        assert segment.x + segment.width <= chart.width
+    fig = figure(values, rolling, band, until=until, baseline=5.0, width=width)
+    right = width - charts.PAD_RIGHT
+    for p in fig.panels:
+        for x, y in [*p.daily, *polyline(p.rolling)]:
+            assert LEFT <= x <= right
+            assert p.top <= y <= p.bottom
+    for segment in fig.segments:
+        assert segment.x >= LEFT
+        assert segment.x + segment.width <= right + 0.1
         assert segment.width > 0
-    assert chart.band_y + charts.BAND_HEIGHT <= chart.total_height
+    for x, _label in fig.ticks:
+        assert LEFT <= x <= right
 
 
 def test_values_outside_the_period_are_not_drawn():
     values = {day(-1): 3, day(0): 4, day(5): 6, day(6): 7}
-    chart = charts.build(values, values, doses(("1.5 mg", False, 10)), SINCE, day(5))
-    assert len(chart.daily) == 2
-    assert len(polyline(chart.rolling)) == 2
-    assert chart.segments[-1].x + chart.segments[-1].width == pytest.approx(chart.width)
+    fig = figure(values, values, doses(("1.5 mg", False, 10)), until=day(5))
+    assert len(fig.panels[0].daily) == 2
+    assert len(polyline(fig.panels[0].rolling)) == 2
+    last = fig.segments[-1]
+    assert last.x + last.width == pytest.approx(RIGHT)
 
 
-def test_the_rolling_mean_is_one_polyline_in_date_order():
-    rolling = {day(2): 5.0, day(0): 10.0, day(1): 0.0}
-    chart = charts.build({}, rolling, [], SINCE, day(2))
-    assert chart.rolling == "28.0,8.0 190.0,142.0 352.0,75.0"
-
-
-def test_no_data_gives_an_empty_chart():
-    chart = charts.build({}, {}, [], SINCE, day(27))
-    assert chart.daily == [] and chart.rolling == "" and chart.segments == []
-
-
-def test_the_dose_band_merges_consecutive_days_on_the_same_dose():
-    chart = charts.build(
-        {},
-        {},
-        doses(("1.5 mg", False, 7), ("3 mg", False, 7), ("4.5 mg", False, 14)),
-        SINCE,
-        day(27),
-    )
-    assert [(s.label, s.held) for s in chart.segments] == [
-        ("1.5 mg", False),
+def test_the_dose_band_merges_consecutive_days_and_splits_held_ones():
+    band = doses(("3 mg", False, 4), ("3 mg", True, 3), ("3 mg", False, 2), ("4.5 mg", False, 19))
+    fig = figure(band=band)
+    assert [(s.label, s.held) for s in fig.segments] == [
+        ("3 mg", False),
+        ("3 mg (held)", True),
         ("3 mg", False),
         ("4.5 mg", False),
     ]
-    step = (RIGHT - LEFT) / 27
-    widths = [s.width for s in chart.segments]
-    # The first segment is cut at the left edge of the drawing; the others are whole days.
-    assert widths[1] == pytest.approx(7 * step, abs=0.1)
-    assert widths[0] == pytest.approx(6.5 * step + min(step / 2, LEFT), abs=0.1)
-    # Segments follow one another without a gap or an overlap.
-    for before, after in zip(chart.segments, chart.segments[1:], strict=False):
+    assert fig.has_held
+    for before, after in zip(fig.segments, fig.segments[1:], strict=False):
         assert before.x + before.width == pytest.approx(after.x, abs=0.15)
 
 
-def test_held_days_get_their_own_segment_even_on_the_same_dose():
-    band = doses(("3 mg", False, 4), ("3 mg", True, 3), ("3 mg", False, 2), ("4.5 mg", False, 5))
-    chart = charts.build({}, {}, band, SINCE, day(13))
-    assert [(s.label, s.held) for s in chart.segments] == [
-        ("3 mg", False),
-        ("3 mg", True),
-        ("3 mg", False),
-        ("4.5 mg", False),
-    ]
-
-
-def test_a_single_day_chart_stays_in_bounds():
-    chart = charts.build({SINCE: 6}, {SINCE: 6.0}, doses(("1.5 mg", False, 1)), SINCE, SINCE)
-    assert chart.daily == [(LEFT, charts._y(6))]
-    (segment,) = chart.segments
-    assert segment.x >= 0 and segment.x + segment.width <= chart.width
+def test_a_band_label_is_shown_only_where_it_fits():
+    fig = figure(band=doses(("1.5 mg", False, 1), ("4.5 mg", False, 27)))
+    assert [s.show_label for s in fig.segments] == [False, True]

@@ -202,3 +202,53 @@ def test_pattern_sentence_says_about_the_same_for_small_or_unknown_differences(d
         "On days with stress, your pain was about the same as on other days "
         "(8 days with, 8 without)."
     )
+
+
+# --- where the baseline comes from ------------------------------------------------------
+
+
+def test_a_run_in_baseline_says_before_ldn_with_its_dates():
+    values = {day(-3): 6, day(-1): 8, day(0): 1}
+    base = progress.baseline_of(values, FIRST_DOSE)
+    assert base.kind == progress.BaselineKind.RUN_IN
+    assert (base.mean, base.start, base.end, base.days_rated) == (7, day(-7), day(-1), 2)
+    assert base.compared_with == "before LDN"
+    assert base.kind_label == "the 7 days before the first dose"
+
+
+def test_with_no_run_in_the_baseline_is_the_first_week_on_ldn_and_says_so():
+    values = {day(0): 4, day(6): 6, day(7): 10}
+    base = progress.baseline_of(values, FIRST_DOSE)
+    assert base.kind == progress.BaselineKind.FIRST_WEEK
+    assert (base.mean, base.start, base.end, base.days_rated) == (5, day(0), day(6), 2)
+    assert base.compared_with == "your first week on LDN"
+    assert "first 7 days on LDN" in base.kind_label
+
+
+def test_a_day_left_blank_in_the_run_in_does_not_make_it_a_run_in():
+    assert progress.baseline_of({day(-2): None, day(1): 3}, FIRST_DOSE).kind == (
+        progress.BaselineKind.FIRST_WEEK
+    )
+
+
+def test_no_rating_in_either_week_no_baseline():
+    assert progress.baseline_of({day(-8): 5, day(7): 5}, FIRST_DOSE) is None
+
+
+@pytest.mark.parametrize(
+    ("rated", "kind"),
+    [
+        ([], progress.BaselineKind.FIRST_WEEK),
+        ([day(-7)], progress.BaselineKind.RUN_IN),
+        ([day(-1), day(3)], progress.BaselineKind.RUN_IN),
+        ([day(-8), day(0)], progress.BaselineKind.FIRST_WEEK),
+        ([day(0)], progress.BaselineKind.FIRST_WEEK),
+    ],
+)
+def test_the_wording_before_a_baseline_exists_follows_the_same_rule(rated, kind):
+    assert progress.baseline_kind(rated, FIRST_DOSE) == kind
+
+
+def test_the_plain_baseline_is_the_named_baselines_mean():
+    values = {day(n): (n * 3) % 11 for n in range(-9, 9)}
+    assert progress.baseline(values, FIRST_DOSE) == progress.baseline_of(values, FIRST_DOSE).mean

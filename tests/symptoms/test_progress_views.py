@@ -134,11 +134,52 @@ def test_the_page_costs_the_same_queries_for_30_and_180_days(
     long = patient_on_day(180, email="long@example.org")
     add_history(long)
     measured = _queries_for(client, short)
-    # Session, user, plan, profile, diary entries, plan events, FIQR check-ins, and the
-    # session saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release).
-    assert measured == 10
+    # Session, user, plan, profile, diary entries, FIQR check-ins; the dose record (plan
+    # events, dose log, side effects, safety screen) for the dose band; and the session
+    # saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release).
+    assert measured == 13
 
     client.force_login(long)
     with django_assert_num_queries(measured):
         response = client.get(URL)
     assert PAIN_SUMMARY in html.unescape(response.content.decode())
+
+
+def test_with_a_run_in_the_page_compares_with_before_ldn_and_dates_the_baseline(client, tracked):
+    body = page(client, tracked)
+    assert "Pain compared with before LDN" in body
+    assert "Your baseline is the 7 days before the first dose: 15 Oct to 21 Oct 2026." in body
+
+
+def test_without_a_run_in_the_page_never_says_before_ldn(client, tracked):
+    DiaryEntry.objects.filter(patient=tracked, date__lt=tracked.plans.get().start_date).delete()
+    body = page(client, tracked)
+    assert "before LDN" not in body
+    assert "Pain compared with your first week on LDN" in body
+    assert "Your baseline is the first 7 days on LDN" in body
+
+
+def test_a_first_diary_day_on_ldn_already_says_first_week_before_there_is_a_baseline(
+    client, frozen
+):
+    newcomer = patient_on_day(2, email="new@example.org")
+    DiaryEntry.objects.create(patient=newcomer, date=TODAY, pain=5)
+    body = page(client, newcomer)
+    assert "Pain compared with your first week on LDN" in body
+
+
+def test_one_figure_has_all_five_ratings_on_a_dated_axis_with_a_text_summary(client, tracked):
+    body = page(client, tracked)
+    assert body.count("<svg") == 1
+    for panel in ("panel-pain", "panel-sleep", "panel-fatigue", "panel-fog", "panel-mood"):
+        assert panel in body
+    for tick in ("19 Oct", "2 Nov", "16 Nov"):  # every other Monday on a phone-wide figure
+        assert f'class="tick-label" fill="#333">{tick}</text>' in body
+    assert 'aria-labelledby="progress-figure-summary"' in body
+    assert PAIN_SUMMARY in body
+    assert "Dose: 1.5 mg from 22 Oct to 28 Oct 2026; 3.0 mg from 29 Oct to 4 Nov 2026" in body
+    assert 'class="ref ref-moderate"' in body  # the 30% line on pain
+
+
+def test_the_patient_sees_the_contact_your_prescriber_footer(client, tracked):
+    assert "contact your prescriber" in page(client, tracked)

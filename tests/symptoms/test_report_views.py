@@ -64,12 +64,13 @@ def test_the_report_shows_baseline_and_current_pain(client, reporter):
     body = page(client, reporter)
     assert PAIN_ROW.search(body)
     assert "Pain response: moderate improvement (≥30% or ≥2 points lower)." in body
-    assert "Report period 22 Oct 2026 to 20 Nov 2026." in body
+    assert "Report period 15 Oct 2026 to 20 Nov 2026." in body
 
 
 def test_the_report_shows_the_dose_steps_and_adherence(client, reporter):
     body = page(client, reporter)
-    assert "<li>1.5 mg from 22 Oct 2026</li><li>3.0 mg from 29 Oct 2026</li>" in body
+    assert "<li>1.5 mg from 22 Oct to 28 Oct 2026 (7 days)</li>" in body
+    assert "<li>3.0 mg from 29 Oct to 4 Nov 2026 (7 days)</li>" in body
     assert "30 of 30 doses taken (100%)." in body
 
 
@@ -109,11 +110,13 @@ def test_by_default_a_long_plan_shows_its_last_90_days_and_the_form_says_so(clie
     assert 'name="end" value="2026-11-20"' in body
 
 
-def test_a_plan_starting_tomorrow_never_gets_a_period_that_ends_before_it_begins(client, frozen):
+def test_a_plan_starting_tomorrow_gets_its_run_in_week_and_never_a_period_ending_before_it_begins(
+    client, frozen
+):
     early = patient_on_day(0, email="early@example.org")
     body = page(client, early)
-    assert "Report period 20 Nov 2026 to 20 Nov 2026." in body
-    assert 'name="start" value="2026-11-20"' in body
+    assert "Report period 14 Nov 2026 to 20 Nov 2026." in body
+    assert 'name="start" value="2026-11-14"' in body
 
 
 def test_a_start_before_the_run_in_is_moved_to_its_first_day(client, reporter):
@@ -154,7 +157,7 @@ def test_a_bad_period_gets_a_message_next_to_the_field(client, reporter, query, 
     assert f'aria-describedby="id_{field}_error"' in block
     assert message in block
     # The report underneath falls back to the default period.
-    assert "Report period 22 Oct 2026 to 20 Nov 2026." in body
+    assert "Report period 15 Oct 2026 to 20 Nov 2026." in body
 
 
 def test_a_stray_parameter_is_not_treated_as_a_bad_period(client, reporter):
@@ -172,7 +175,7 @@ def test_the_pdf_holds_baseline_and_current_pain(client, reporter):
     client.force_login(reporter)
     response = client.get(PDF_URL)
     assert response["Content-Disposition"] == (
-        'attachment; filename="ldn-report-2026-10-22-2026-11-20.pdf"'
+        'attachment; filename="ldn-report-2026-10-15-2026-11-20.pdf"'
     )
     text = pdf_text(response)
     assert "Pain (higher is worse) 6.0 4.2 -1.8 (-30%)" in text
@@ -184,7 +187,7 @@ def test_the_pdf_holds_baseline_and_current_pain(client, reporter):
 def test_the_pdf_for_a_bad_period_is_still_a_pdf(client, reporter):
     client.force_login(reporter)
     text = pdf_text(client.get(PDF_URL + "?start=nonsense&end=2030-01-01"))
-    assert "Report period 22 Oct 2026 to 20 Nov 2026." in text
+    assert "Report period 15 Oct 2026 to 20 Nov 2026." in text
 
 
 def test_the_pdf_charts_are_drawn_in_their_colours(client, reporter):
@@ -200,3 +203,37 @@ def test_the_pdf_charts_are_drawn_in_their_colours(client, reporter):
     band_light = "0.843137 0.921569 0.92549 rg"  # #d7ebec, filled
     assert mean_line_teal in drawing
     assert band_light in drawing
+
+
+def test_the_reports_dose_is_the_dose_decisions_not_the_plan_as_written(client, frozen):
+    """Moderate nausea before the step to 4.5 mg holds it at 3.0 mg (the tolerance rule, not
+    yet recorded as an event): the plan as written says 4.5 mg."""
+    from titration import selectors as titration_selectors
+
+    held = patient_on_day(16, email="held@example.org")
+    add_history(held)
+    plan = held.plans.get()
+    DiaryEntry.objects.filter(
+        patient=held, date__gte=TODAY - dt.timedelta(days=3), date__lte=TODAY - dt.timedelta(days=2)
+    ).update(nausea=2)
+    assert plan.planned_dose_on(TODAY).dose_mg == 4.5
+    tonight = titration_selectors.tonight(held, plan)
+    assert tonight.due.dose_mg == 3
+    body = page(client, held)
+    assert "<strong>3.0 mg, capsules (strength not recorded)</strong>" in body
+    assert "Step-up waiting:" in body
+    assert "4.5 mg =" not in body and "<strong>4.5 mg" not in body
+
+
+def test_a_capsule_dose_names_how_many_capsules_of_the_batchs_strength(client, reporter):
+    from titration import services as titration_services
+
+    titration_services.supply_record(
+        patient=reporter,
+        kind="refill",
+        received_on=TODAY - dt.timedelta(days=10),
+        amount=60,
+        capsule_strength_mg="1.5",
+    )
+    body = page(client, reporter)
+    assert "<strong>4.5 mg = 3 capsules of 1.5 mg</strong>" in body

@@ -227,3 +227,10 @@ def test_today_warns_when_the_supply_is_about_to_run_out(client, me):
     )
     body = client.get(reverse("today")).content.decode()
     assert "Time to order more" in body
+
+
+def test_a_reason_that_only_repeats_the_kind_is_not_shown_twice():
+    event = PlanEvent(kind=PlanEvent.Kind.START, reason="Plan started")
+    assert event.reason_shown == ""
+    event.reason = "Started by the clinic"
+    assert event.reason_shown == "Started by the clinic"
