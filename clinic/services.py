@@ -134,6 +134,7 @@ def clinician_approve(*, membership: ClinicianMembership, by, clinic: Clinic | N
                 "name": clinician.first_name,
                 "clinic": membership.clinic,
                 "url": _absolute(reverse("account_login")),
+                "site_name": settings.SITE_NAME,
             },
         )
         transaction.on_commit(
@@ -161,7 +162,12 @@ def clinician_invite_send(*, email: str, clinic: Clinic | None, invited_by) -> C
     url = _absolute(reverse("clinic:clinician_invite_accept", args=[token]))
     body = render_to_string(
         "clinic/email/clinician_invite.txt",
-        {"url": url, "clinic": clinic, "days": CLINICIAN_INVITE_DAYS},
+        {
+            "url": url,
+            "clinic": clinic,
+            "days": CLINICIAN_INVITE_DAYS,
+            "site_name": settings.SITE_NAME,
+        },
     )
     transaction.on_commit(
         lambda: send_mail("Your clinician account", body, None, [email], fail_silently=False)

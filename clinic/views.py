@@ -1,6 +1,7 @@
 import datetime as dt
 import json
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.serializers.json import DjangoJSONEncoder
@@ -8,6 +9,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
@@ -34,6 +37,7 @@ from .forms import (
     PanelForm,
     ShareCodeForm,
 )
+from .middleware import AFTER_MFA_SETUP_KEY
 from .models import (
     Alert,
     AlertThresholds,
@@ -89,6 +93,17 @@ def clinician_invite_accept(request, token):
         messages.info(request, "Welcome. First, set up two-factor authentication.")
         return redirect("clinic:panel")
     return render(request, "clinic/clinician_invite_accept.html", {"form": form, "invite": invite})
+
+
+def after_mfa_setup(request):
+    """The "Continue" button under the recovery codes: back to the page the person was
+    going to when they were sent to set up the app, else their usual start page."""
+    target = request.session.pop(AFTER_MFA_SETUP_KEY, None)
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = get_account_adapter(request).get_login_redirect_url(request)
+    return redirect(target)
 
 
 def clinician_pending(request):
@@ -345,6 +360,13 @@ def _export_period(patient, plan):
     return start, end
 
 
+def _attachment(patient, what: str, day: dt.date, extension: str) -> str:
+    """A download named so a clinician can find it again, e.g. ldn-report-alex-2026-11-20.pdf:
+    the patient's name in plain ASCII (no internal ids) and the patient's date."""
+    name = slugify(patient.get_short_name()) or "patient"
+    return content_disposition_header(True, f"ldn-{what}-{name}-{day:%Y-%m-%d}.{extension}")
+
+
 @clinician_required
 def export_pdf(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_PDF)
@@ -354,28 +376,40 @@ def export_pdf(request, patient_id):
     start, end = _export_period(patient, plan)
     context = symptom_selectors.report_context(patient, plan, start, end)
     pdf = documents.report_pdf(context=context, patient=patient)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="ldn-report-{patient.pk}-{end}.pdf"'
-    return response
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": _attachment(patient, "report", end, "pdf")},
+    )
 
 
 @clinician_required
 def export_csv(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_CSV)
-    response = HttpResponse(exports.patient_export_zip(patient), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="ldn-data-{patient.pk}.zip"'
-    return response
+    return HttpResponse(
+        exports.patient_export_zip(patient),
+        content_type="application/zip",
+        headers={
+            "Content-Disposition": _attachment(
+                patient, "data", patient.profile.local_today(), "zip"
+            )
+        },
+    )
 
 
 @clinician_required
 def export_fhir(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_FHIR)
     bundle = fhir.patient_bundle(patient, now=timezone.now())
-    response = HttpResponse(
-        json.dumps(bundle, cls=DjangoJSONEncoder), content_type="application/fhir+json"
+    return HttpResponse(
+        json.dumps(bundle, cls=DjangoJSONEncoder),
+        content_type="application/fhir+json",
+        headers={
+            "Content-Disposition": _attachment(
+                patient, "fhir", patient.profile.local_today(), "json"
+            )
+        },
     )
-    response["Content-Disposition"] = f'attachment; filename="ldn-fhir-{patient.pk}.json"'
-    return response
 
 
 # The patient's side: sharing ---------------------------------------------------------------

@@ -211,6 +211,12 @@ ACCOUNT_RATE_LIMITS = {"login_failed": False}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "LDN Tracker"
 MFA_TOTP_TOLERANCE = 1  # one 30-second step either side: phone clocks drift
+MFA_ADAPTER = "accounts.mfa.MfaAdapter"
+MFA_FORMS = {
+    "authenticate": "accounts.mfa.AuthenticateForm",
+    "reauthenticate": "accounts.mfa.ReauthenticateForm",
+    "activate_totp": "accounts.mfa.ActivateTotpForm",
+}
 
 # django-axes: lock an account+address pair out for 15 minutes after 5 failed logins.
 AXES_FAILURE_LIMIT = 5
@@ -289,6 +295,8 @@ else:
         "The environment variable EMAIL_URL is required when DEBUG is off "
         "(for example smtp+tls://user:password@mail.example.org:587)."
     )
+# The name in page titles and emails (allauth's messages included).
+SITE_NAME = env.str("SITE_NAME", default="LDN Tracker")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LDN Tracker <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
