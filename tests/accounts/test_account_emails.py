@@ -66,7 +66,9 @@ def test_the_confirmation_email_goes_out_over_smtp_from_the_configured_sender(
 def test_a_clinician_confirming_the_address_is_told_about_approval(client):
     clinician = ClinicianFactory(email="rae@example.org", first_name="Dr Rae")
     clinician.emailaddress_set.update(verified=False)
-    response = client.post(reverse("account_login"), {"login": clinician.email, "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": clinician.email, "password": PASSWORD}
+    )
     assert response["Location"] == reverse("account_email_verification_sent") + "?role=clinician"
     [message] = mail.outbox
     _assert_ours(message)
