@@ -100,6 +100,17 @@ def audit_events_record_panel(*, request, patient_ids) -> None:
 
 
 @transaction.atomic
+def clinic_get_or_create(*, name: str) -> tuple[Clinic, bool]:
+    """The clinic of this name, matched without regard to case so "riverside pain clinic"
+    typed at a prompt does not make a second Riverside; created when there is none."""
+    name = " ".join(name.split())
+    clinic = Clinic.objects.filter(name__iexact=name).first()
+    if clinic is not None:
+        return clinic, False
+    return Clinic.objects.create(name=name), True
+
+
+@transaction.atomic
 def clinician_register(
     *, email: str, password: str, first_name: str, registration_number: str = ""
 ) -> User:
