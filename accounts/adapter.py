@@ -9,6 +9,9 @@ from django.urls import reverse
 from . import services
 from .middleware import SessionPolicyMiddleware
 
+# allauth.mfa's pages for setting up an authenticator and then saving its recovery codes.
+SET_UP_VIEWS = frozenset({"mfa_activate_totp", "mfa_view_recovery_codes"})
+
 
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
@@ -47,11 +50,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_reauthentication_required(self, *, app, **kwargs):
         required = super().is_reauthentication_required(app=app, **kwargs)
-        if required and app == "allauth.mfa":
-            # Setting up an authenticator straight after logging in (or after choosing the
-            # password on an invitation): the password typed moments ago counts, so nobody
-            # is asked for it twice in a row.
-            return not logged_in_within(context.request, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT)
+        request = context.request
+        match = getattr(request, "resolver_match", None)
+        if required and app == "allauth.mfa" and match and match.view_name in SET_UP_VIEWS:
+            # Adding an authenticator straight after logging in (or after choosing the
+            # password on an invitation), and seeing the recovery codes it made: the password
+            # typed moments ago counts, so nobody is asked for it twice in a row. Removing
+            # the app, or making new codes, still ask.
+            return not logged_in_within(request, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT)
         return required
 
 

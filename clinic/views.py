@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import slugify
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import patient_required
 from symptoms import documents, exports
@@ -95,6 +95,7 @@ def clinician_invite_accept(request, token):
     return render(request, "clinic/clinician_invite_accept.html", {"form": form, "invite": invite})
 
 
+@require_GET
 def after_mfa_setup(request):
     """The "Continue" button under the recovery codes: back to the page the person was
     going to when they were sent to set up the app, else their usual start page."""

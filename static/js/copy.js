@@ -1,4 +1,6 @@
-// "Copy" buttons: <button data-copy="ID" hidden> copies the value of the field with that id.
+// "Copy" buttons: <button data-copy="ID" hidden> copies the element with that id: its
+// data-copy-value if it has one (the setup key without the spaces that group it), else the
+// field's value.
 // The buttons stay hidden where the clipboard is not available; the field itself can still
 // be selected and copied by hand.
 (function () {
@@ -11,11 +13,11 @@
     if (!field) return;
     button.hidden = false;
     button.addEventListener("click", function () {
-      navigator.clipboard.writeText(field.value).then(
+      var text = field.getAttribute("data-copy-value") || field.value;
+      navigator.clipboard.writeText(text).then(
         function () { if (status) status.textContent = "Copied."; },
         function () {
-          field.select();
-          if (status) status.textContent = "Couldn't copy: the text is selected, copy it by hand.";
+          if (status) status.textContent = "Couldn't copy: select the text and copy it by hand.";
         }
       );
     });

@@ -60,7 +60,9 @@ def test_the_setup_page_shows_the_whole_key_beside_the_qr_code(client, clinic):
     page = client.get(reverse("mfa_activate_totp")).content.decode()
     secret = client.session["mfa.totp.secret"]
     assert len(secret) == 32
-    assert re.search(rf'<input[^>]+id="totp-secret"[^>]+value="{secret}"[^>]+readonly', page)
+    assert f'id="totp-secret" data-copy-value="{secret}"' in page
+    grouped = " ".join(secret[i : i + 4] for i in range(0, 32, 4))
+    assert grouped in page
     assert 'src="data:image/svg+xml;base64,' in page
     assert "Copy the setup key" in page
     assert "Activate Authenticator App" not in page
@@ -146,3 +148,11 @@ def test_the_code_page_is_in_our_words(client, doctor):
     assert "Code from your authenticator app" in page
     for stock in ["Sign In", "Two-Factor Authentication", "Please enter an authenticator code"]:
         assert stock not in page
+
+
+def test_removing_the_app_or_new_codes_still_ask_for_the_password(client, doctor):
+    _log_in(client, doctor)
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(doctor.totp_secret)})
+    for name in ["mfa_deactivate_totp", "mfa_generate_recovery_codes"]:
+        response = client.get(reverse(name))
+        assert response["Location"].startswith(reverse("account_reauthenticate")), name
