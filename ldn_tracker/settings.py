@@ -296,7 +296,7 @@ else:
         "The environment variable EMAIL_URL is required when DEBUG is off "
         "(for example smtp+tls://user:password@mail.example.org:587)."
     )
-# The name in page titles and emails (allauth's messages included).
+# The name that signs the account emails (allauth's, and the clinician invitations).
 SITE_NAME = env.str("SITE_NAME", default="LDN Tracker")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LDN Tracker <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -168,10 +168,16 @@ def browser_time_zone():
 
 
 @pytest.fixture
-def browser_context(chromium, live_server, transactional_db, browser_time_zone):
+def browser_viewport():
+    """The window size. Override it in a test module (a laptop for clinicians)."""
+    return PHONE_VIEWPORT
+
+
+@pytest.fixture
+def browser_context(chromium, live_server, transactional_db, browser_time_zone, browser_viewport):
     context = chromium.new_context(
         base_url=live_server.url,
-        viewport=PHONE_VIEWPORT,
+        viewport=browser_viewport,
         timezone_id=browser_time_zone,
         locale="en-GB",
         color_scheme="light",

@@ -22,20 +22,9 @@ CLINICIAN_PASSWORD = "calm-river-stone-42"
 
 
 @pytest.fixture
-def browser_context(chromium, live_server, transactional_db, browser_time_zone):
+def browser_viewport():
     # Clinicians work at a desk: a laptop window instead of the suite's phone.
-    context = chromium.new_context(
-        base_url=live_server.url,
-        viewport=LAPTOP_VIEWPORT,
-        timezone_id=browser_time_zone,
-        locale="en-GB",
-        color_scheme="light",
-        reduced_motion="reduce",
-    )
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
+    return LAPTOP_VIEWPORT
 
 
 def _log_in(page, email, password):
@@ -84,6 +73,7 @@ def test_a_new_clinician_gets_from_sign_up_to_the_patient_list(page, check_page)
     secret = shown.replace(" ", "")
     qr = page.get_by_role("img", name=re.compile("QR code"))
     expect(qr).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.get_by_role("button", name="Copy the setup key").click()
     expect(page.get_by_role("status").filter(has_text="Copied.")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == secret

@@ -15,18 +15,9 @@ NEW_PASSWORD = "quiet-harbour-lantern-71"
 
 
 @pytest.fixture
-def browser_context(chromium, live_server, transactional_db, browser_time_zone):
-    context = chromium.new_context(
-        base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        timezone_id=browser_time_zone,
-        locale="en-GB",
-        color_scheme="light",
-        reduced_motion="reduce",
-    )
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
+def browser_viewport():
+    # The width of a common phone (iPhone 12 to 15).
+    return {"width": 390, "height": 844}
 
 
 def test_a_patient_resets_a_forgotten_password(page, check_page, transactional_db):

@@ -156,3 +156,19 @@ def test_removing_the_app_or_new_codes_still_ask_for_the_password(client, doctor
     for name in ["mfa_deactivate_totp", "mfa_generate_recovery_codes"]:
         response = client.get(reverse(name))
         assert response["Location"].startswith(reverse("account_reauthenticate")), name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_security_notices_are_in_our_words_when_switched_on(client, clinic, settings):
+    # A real commit: the notice goes out when activating the app commits, inside the request.
+    settings.ACCOUNT_EMAIL_NOTIFICATIONS = True
+    user = approved_clinician("new@example.org", clinic, with_totp=False, first_name="Dr New")
+    _log_in(client, user)
+    _activate(client)
+    [message] = [m for m in mail.outbox if "Two-factor" in m.subject]
+    assert message.subject == "LDN Tracker: Two-factor authentication is on"
+    assert message.body.startswith("Hello Dr New,")
+    assert "An authenticator app was set up for your account" in message.body
+    assert "If it was not you, reset your password now" in message.body
+    assert "You are receiving this mail" not in message.body
+    assert message.body.rstrip().endswith("LDN Tracker")
