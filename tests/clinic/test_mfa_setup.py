@@ -172,3 +172,12 @@ def test_security_notices_are_in_our_words_when_switched_on(client, clinic, sett
     assert "If it was not you, reset your password now" in message.body
     assert "You are receiving this mail" not in message.body
     assert message.body.rstrip().endswith("LDN Tracker")
+
+
+def test_the_two_factor_page_says_what_is_on_in_plain_words(client, doctor):
+    mfa_login(client, doctor)
+    page = client.get(reverse("mfa_index")).content.decode()
+    assert "On: logging in asks for a code from your authenticator app" in page
+    assert "Make new codes" in page
+    assert "Turn off two-factor authentication" in page
+    assert "Authenticator App" not in page  # allauth's stock heading
