@@ -168,16 +168,11 @@ def browser_time_zone():
 
 
 @pytest.fixture
-def browser_viewport():
-    """The window size. Override it in a test module (a laptop for clinicians)."""
-    return PHONE_VIEWPORT
-
-
-@pytest.fixture
-def browser_context(chromium, live_server, transactional_db, browser_time_zone, browser_viewport):
+def browser_context(chromium, live_server, transactional_db, browser_time_zone, request):
+    # A test module may set BROWSER_VIEWPORT (a laptop for clinicians); phones otherwise.
     context = chromium.new_context(
         base_url=live_server.url,
-        viewport=browser_viewport,
+        viewport=getattr(request.module, "BROWSER_VIEWPORT", PHONE_VIEWPORT),
         timezone_id=browser_time_zone,
         locale="en-GB",
         color_scheme="light",

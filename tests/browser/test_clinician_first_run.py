@@ -17,14 +17,9 @@ from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-LAPTOP_VIEWPORT = {"width": 1280, "height": 800}
+# Clinicians work at a desk: a laptop window instead of the suite's phone.
+BROWSER_VIEWPORT = {"width": 1280, "height": 800}
 CLINICIAN_PASSWORD = "calm-river-stone-42"
-
-
-@pytest.fixture
-def browser_viewport():
-    # Clinicians work at a desk: a laptop window instead of the suite's phone.
-    return LAPTOP_VIEWPORT
 
 
 def _log_in(page, email, password):

@@ -12,12 +12,8 @@ from tests.factories import onboarded_patient
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NEW_PASSWORD = "quiet-harbour-lantern-71"
-
-
-@pytest.fixture
-def browser_viewport():
-    # The width of a common phone (iPhone 12 to 15).
-    return {"width": 390, "height": 844}
+# The width of a common phone (iPhone 12 to 15).
+BROWSER_VIEWPORT = {"width": 390, "height": 844}
 
 
 def test_a_patient_resets_a_forgotten_password(page, check_page, transactional_db):

@@ -16,7 +16,6 @@ from tests.browser.conftest import (  # noqa: F401 (fixtures)
     _sync_orm_under_playwright,
     browser_context,
     browser_time_zone,
-    browser_viewport,
     check_page,
     chromium,
     page,
