@@ -21,9 +21,14 @@ PYTHON ?= $(shell \
 
 # A local run uses the development defaults (SQLite, embedded broker, console mail).
 run demo migrate: export DEBUG ?= true
+# `PORT=8001 make run` serves on another port; links in emails follow it.
+PORT ?= 8000
+run demo: export PORT := $(PORT)
+run demo: export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 help:
-	@echo "make run   - install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all)"
+	@echo "make run   - install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all);"
+	@echo "             PORT=8001 make run serves on another port"
 	@echo "make test  - install what is missing and run the whole test suite"
 	@echo "make lint  - ruff check and ruff format --check"
 	@echo "make lock  - regenerate requirements*.txt (pinned, hashed) after editing pyproject.toml's dependencies"
@@ -58,6 +63,7 @@ demo: migrate
 
 run: demo
 	@mkdir -p var
+	@echo "Starting web on $(SITE_URL) (PORT=$(PORT)), the Celery worker and beat. Ctrl-C stops all."
 	$(VENV)/bin/honcho -f Procfile start
 
 test: $(STAMP)

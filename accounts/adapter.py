@@ -1,10 +1,19 @@
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from axes.utils import reset as axes_reset
-from django.shortcuts import resolve_url
+from django.conf import settings
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
 
 from ldn_tracker.client_ip import client_ip
 
 from . import services
+from .middleware import SessionPolicyMiddleware
+
+# allauth.mfa's pages for setting up an authenticator and then saving its recovery codes.
+SET_UP_VIEWS = frozenset({"mfa_activate_totp", "mfa_view_recovery_codes"})
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -40,3 +49,35 @@ class AccountAdapter(DefaultAccountAdapter):
         if not request.user.is_patient:
             return resolve_url("home")
         return super().get_login_redirect_url(request)
+
+    def send_mail(self, template_prefix, email, context):
+        # Our templates greet and sign off with the site's own name, never the host name
+        # allauth would take from the request.
+        super().send_mail(template_prefix, email, {"site_name": settings.SITE_NAME, **context})
+
+    def respond_email_verification_sent(self, request, user):
+        # Only after the right password (or a new sign-up), so saying "clinician" here tells
+        # nobody anything they did not know.
+        if user is not None and user.is_clinician:
+            return redirect(reverse("account_email_verification_sent") + "?role=clinician")
+        return super().respond_email_verification_sent(request, user)
+
+    def is_reauthentication_required(self, *, app, **kwargs):
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        request = context.request
+        match = getattr(request, "resolver_match", None)
+        if required and app == "allauth.mfa" and match and match.view_name in SET_UP_VIEWS:
+            # Adding an authenticator straight after logging in (or after choosing the
+            # password on an invitation), and seeing the recovery codes it made: the password
+            # typed moments ago counts, so nobody is asked for it twice in a row. Removing
+            # the app, or making new codes, still ask.
+            return not logged_in_within(request, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT)
+        return required
+
+
+def logged_in_within(request, seconds: int) -> bool:
+    """Whether this session's login happened less than `seconds` ago."""
+    if request is None or not request.user.is_authenticated:
+        return False
+    login_at = request.session.get(SessionPolicyMiddleware.LOGIN_AT_KEY)
+    return login_at is not None and time.time() - login_at < seconds

@@ -62,7 +62,7 @@ class SessionPolicyMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            now = int(time.time())
+            now = time.time()
             login_at = request.session.get(self.LOGIN_AT_KEY)
             if login_at is None:
                 request.session[self.LOGIN_AT_KEY] = now

@@ -5,6 +5,12 @@ from allauth.mfa.models import Authenticator
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts.middleware import SessionPolicyMiddleware
+
+# Where a clinician was going when sent to set up an authenticator app; the "Continue"
+# button after the recovery codes goes back there.
+AFTER_MFA_SETUP_KEY = "clinic_after_mfa_setup"
+
 # The clinician's pages; the patient's sharing pages and the public sign-up pages are not.
 CLINICIAN_VIEW_NAMES = frozenset(
     {
@@ -35,7 +41,12 @@ def mfa_state(request) -> str:
     if any(record.get("method") == "mfa" for record in records):
         return "ok"
     # Activating the app takes a code from it: an app added in this session has been proved.
-    started = min((record.get("at", 0) for record in records), default=None)
+    # A session opened outside allauth (an accepted invitation) has no records: its login
+    # time stands in.
+    started = min(
+        (record.get("at", 0) for record in records),
+        default=request.session.get(SessionPolicyMiddleware.LOGIN_AT_KEY),
+    )
     if started is not None and totp.created_at.timestamp() >= started:
         return "ok"
     return "unverified"
@@ -71,5 +82,9 @@ class RequireMfaMiddleware:
         state = mfa_state(request)
         if state == "ok":
             return None
-        target = "mfa_activate_totp" if state == "missing" else "mfa_reauthenticate"
+        if state == "missing":
+            request.session[AFTER_MFA_SETUP_KEY] = request.get_full_path()
+            target = "mfa_activate_totp"
+        else:
+            target = "mfa_reauthenticate"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -7,6 +7,7 @@ import secrets
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -128,6 +129,16 @@ def clinician_signup(
     return None
 
 
+def clinic_get_or_create(*, name: str) -> tuple[Clinic, bool]:
+    """The clinic of this name, matched without regard to case so "riverside pain clinic"
+    typed at a prompt does not make a second Riverside; created when there is none."""
+    name = " ".join(name.split())
+    clinic = Clinic.objects.filter(name__iexact=name).first()
+    if clinic is not None:
+        return clinic, False
+    return Clinic.objects.create(name=name), True
+
+
 @transaction.atomic
 def clinician_register(
     *, email: str, password: str, first_name: str, registration_number: str = ""
@@ -163,6 +174,7 @@ def clinician_approve(*, membership: ClinicianMembership, by, clinic: Clinic | N
                 "name": clinician.first_name,
                 "clinic": membership.clinic,
                 "url": absolute_url(reverse("account_login")),
+                "site_name": settings.SITE_NAME,
             },
         )
         transaction.on_commit(
@@ -190,7 +202,12 @@ def clinician_invite_send(*, email: str, clinic: Clinic | None, invited_by) -> C
     url = absolute_url(reverse("clinic:clinician_invite_accept", args=[token]))
     body = render_to_string(
         "clinic/email/clinician_invite.txt",
-        {"url": url, "clinic": clinic, "days": CLINICIAN_INVITE_DAYS},
+        {
+            "url": url,
+            "clinic": clinic,
+            "days": CLINICIAN_INVITE_DAYS,
+            "site_name": settings.SITE_NAME,
+        },
     )
     transaction.on_commit(
         lambda: send_mail("Your clinician account", body, None, [email], fail_silently=False)

@@ -14,6 +14,7 @@ urlpatterns = [
         views.clinician_invite_accept,
         name="clinician_invite_accept",
     ),
+    path("clinic/two-factor-ready/", views.after_mfa_setup, name="after_mfa_setup"),
     path("clinic/waiting/", views.clinician_pending, name="clinician_pending"),
     path("clinic/invite-patient/", views.care_invite, name="care_invite"),
     path("clinic/patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),

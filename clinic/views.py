@@ -2,6 +2,7 @@ import datetime as dt
 import json
 from urllib.parse import urlencode
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.serializers.json import DjangoJSONEncoder
@@ -9,7 +10,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import patient_required
 from symptoms import documents, exports, fhir, summary
@@ -36,6 +39,7 @@ from .forms import (
     PatientIdentityForm,
     ShareCodeForm,
 )
+from .middleware import AFTER_MFA_SETUP_KEY
 from .models import (
     Alert,
     AlertThresholds,
@@ -90,6 +94,18 @@ def clinician_invite_accept(request, token):
         messages.info(request, "Welcome. First, set up two-factor authentication.")
         return redirect("clinic:panel")
     return render(request, "clinic/clinician_invite_accept.html", {"form": form, "invite": invite})
+
+
+@require_GET
+def after_mfa_setup(request):
+    """The "Continue" button under the recovery codes: back to the page the person was
+    going to when they were sent to set up the app, else their usual start page."""
+    target = request.session.pop(AFTER_MFA_SETUP_KEY, None)
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = get_account_adapter(request).get_login_redirect_url(request)
+    return redirect(target)
 
 
 def clinician_pending(request):
@@ -411,6 +427,13 @@ def patient_plan(request, patient_id):
 # Exports -----------------------------------------------------------------------------------
 
 
+def _attachment(patient, what: str, day: dt.date, extension: str) -> str:
+    """A download named so a clinician can find it again, e.g. ldn-report-alex-2026-11-20.pdf:
+    the patient's name in plain ASCII (no internal ids) and the patient's date."""
+    name = slugify(patient.get_short_name()) or "patient"
+    return content_disposition_header(True, f"ldn-{what}-{name}-{day:%Y-%m-%d}.{extension}")
+
+
 @clinician_required
 def export_pdf(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_PDF)
@@ -423,9 +446,11 @@ def export_pdf(request, patient_id):
     )
     context.update(copy="clinician", open_alerts=Alert.objects.filter(patient=patient).open())
     pdf = documents.report_pdf(context=context)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="ldn-report-{patient.pk}-{end}.pdf"'
-    return response
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": _attachment(patient, "report", end, "pdf")},
+    )
 
 
 @clinician_required
@@ -433,9 +458,15 @@ def export_csv(request, patient_id):
     patient = patient_for_clinician(request, patient_id, action=AuditEvent.Action.EXPORT_CSV)
     # The clinic's copy: notes the patient did not share stay out.
     archive = exports.patient_export_zip(patient, shared_notes_only=True)
-    response = HttpResponse(archive, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="ldn-data-{patient.pk}.zip"'
-    return response
+    return HttpResponse(
+        archive,
+        content_type="application/zip",
+        headers={
+            "Content-Disposition": _attachment(
+                patient, "data", patient.profile.local_today(), "zip"
+            )
+        },
+    )
 
 
 @clinician_required
@@ -448,11 +479,15 @@ def export_fhir(request, patient_id):
         kind=kind,
         record_number=selectors.record_number_for(request.user, patient),
     )
-    response = HttpResponse(
-        json.dumps(bundle, cls=DjangoJSONEncoder), content_type="application/fhir+json"
+    return HttpResponse(
+        json.dumps(bundle, cls=DjangoJSONEncoder),
+        content_type="application/fhir+json",
+        headers={
+            "Content-Disposition": _attachment(
+                patient, f"fhir-{kind}", patient.profile.local_today(), "json"
+            )
+        },
     )
-    response["Content-Disposition"] = f'attachment; filename="ldn-fhir-{kind}-{patient.pk}.json"'
-    return response
 
 
 # The patient's side: sharing ---------------------------------------------------------------

@@ -199,6 +199,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"reset_password_from_key": "accounts.allauth_forms.ResetPasswordKeyForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -234,11 +235,13 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "LDN Tracker"
 MFA_TOTP_TOLERANCE = 1  # one 30-second step either side: phone clocks drift
+MFA_ADAPTER = "accounts.mfa.MfaAdapter"
 # Wrong codes allowed in one login before it starts again from the password; a code is
 # refused the second time for as long as it is valid (accounts.mfa.MfaAuthenticateForm).
 MFA_FORMS = {
     "authenticate": "accounts.mfa.MfaAuthenticateForm",
     "reauthenticate": "accounts.mfa.MfaReauthenticateForm",
+    "activate_totp": "accounts.mfa.ActivateTotpForm",
 }
 MFA_WRONG_CODES_PER_LOGIN = 5
 
@@ -321,6 +324,8 @@ else:
         "The environment variable EMAIL_URL is required when DEBUG is off "
         "(for example smtp+tls://user:password@mail.example.org:587)."
     )
+# The name that signs the account emails (allauth's, and the clinician invitations).
+SITE_NAME = env.str("SITE_NAME", default="LDN Tracker")
 # The sender's name shows on lock screens and in shared inboxes: it names neither the
 # medicine nor the condition.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Daily Tracker <no-reply@localhost>")

@@ -55,20 +55,28 @@ class MetricProgress:
 
     @property
     def summary(self) -> str:
-        """The sentence a screen reader hears instead of the chart."""
+        """The sentence a screen reader hears instead of the chart, to the patient."""
+        return self._describe(baseline="your baseline")
+
+    @property
+    def clinician_summary(self) -> str:
+        """The same sentence on a clinician's screen, about the patient."""
+        return self._describe(baseline="the patient's baseline")
+
+    def _describe(self, *, baseline: str) -> str:
         if self.baseline is None or self.current is None:
-            return f"{self.label}: not enough diary days yet to compare with your baseline."
+            return f"{self.label}: not enough diary days yet to compare with {baseline}."
         text = f"{self.label} {self.baseline:.1f} → {self.current:.1f}"
         percent = self.change.percent if self.change else None
         if percent is None and self.change and abs(self.change.points) >= 0.05:
             # A baseline of 0 has no percentage: say the change in points instead of
             # calling a rise from 0 "about the same".
             direction = "higher" if self.change.points > 0 else "lower"
-            return text + f", {abs(self.change.points):.1f} points {direction} than your baseline."
+            return text + f", {abs(self.change.points):.1f} points {direction} than {baseline}."
         if percent is None or abs(percent) < 0.5:
-            return text + ", about the same as your baseline."
+            return text + f", about the same as {baseline}."
         direction = "higher" if percent > 0 else "lower"
-        return text + f", {abs(percent):.0f}% {direction} than your baseline."
+        return text + f", {abs(percent):.0f}% {direction} than {baseline}."
 
 
 def _series(entries, name):

@@ -171,10 +171,11 @@ def browser_time_zone():
 
 
 @pytest.fixture
-def browser_context(chromium, live_server, transactional_db, browser_time_zone):
+def browser_context(chromium, live_server, transactional_db, browser_time_zone, request):
+    # A test module may set BROWSER_VIEWPORT (a laptop for clinicians); phones otherwise.
     context = chromium.new_context(
         base_url=live_server.url,
-        viewport=PHONE_VIEWPORT,
+        viewport=getattr(request.module, "BROWSER_VIEWPORT", PHONE_VIEWPORT),
         timezone_id=browser_time_zone,
         locale="en-GB",
         color_scheme="light",
@@ -217,5 +218,5 @@ def clinician_log_in(page, clinician):
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     page.get_by_role("textbox").first.fill(totp_code(clinician.totp_secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/2fa/"))

@@ -39,7 +39,7 @@ def test_a_clinician_enters_the_record_number_and_the_export_carries_it(
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     page.get_by_role("textbox").first.fill(totp_code(doctor.totp_secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/2fa/"))
 
     page.goto(f"/clinic/patients/{patient.pk}/#identity")

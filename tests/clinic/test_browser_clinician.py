@@ -68,7 +68,7 @@ def test_a_clinician_approves_a_held_step_up_and_the_patient_sees_it(
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     check_page("authenticator-code")
     page.get_by_role("textbox").first.fill(totp_code(doctor.totp_secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/2fa/"))
 
     page.goto("/clinic/")

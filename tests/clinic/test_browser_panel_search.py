@@ -48,7 +48,7 @@ def test_a_search_by_name_keeps_the_name_out_of_the_address(
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("textbox").first.fill(totp_code(doctor.totp_secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/2fa/"))
 
     page.goto("/clinic/")

@@ -127,9 +127,11 @@ MATRIX = {
         "login reauth reauth 200 200 200 login 200",
         "login reauth reauth 200 200 200 login 200",
     ),
+    # A session logged in moments ago may add an app without typing the password again;
+    # a person who has one already is sent to the page that manages it.
     "mfa_activate_totp": (
-        "login reauth reauth reauth reauth reauth login reauth",
-        "login reauth reauth reauth reauth reauth login reauth",
+        "login 200 200 mfa mfa mfa login mfa",
+        "login 200 200 mfa mfa mfa login mfa",
     ),
     "mfa_deactivate_totp": (
         "login 404 404 reauth reauth reauth login reauth",
@@ -298,6 +300,12 @@ MATRIX = {
     "clinic:clinician_invite_accept": (
         "200 200 200 200 200 200 200 200",
         "200 200 200 200 200 200 200 200",
+    ),
+    # "Continue" after the recovery codes: back to where the person was going, else their
+    # start page.
+    "clinic:after_mfa_setup": (
+        "login today today panel panel panel login home",
+        "login 405 405 405 405 405 login 405",
     ),
     "clinic:clinician_pending": (
         "login 404 404 panel panel panel login 404",

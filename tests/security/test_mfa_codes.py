@@ -61,7 +61,7 @@ def test_the_same_code_in_a_second_login_is_refused(client, doctor):
     response = code_step(client, code)
 
     assert response.status_code == 200
-    assert "Incorrect code" in response.content.decode()
+    assert "That code was already used; wait for the next one." in response.content.decode()
     assert not logged_in(client, doctor)
 
 
@@ -75,6 +75,7 @@ def test_a_code_is_refused_again_for_as_long_as_it_is_valid(client, doctor):
         password_step(client, doctor)
         response = code_step(client, code)
     assert response.status_code == 200
+    assert "That code was already used" in response.content.decode()
     assert not logged_in(client, doctor)
 
 
@@ -83,7 +84,7 @@ def test_after_five_wrong_codes_the_login_starts_again_from_the_password(client,
     password_step(client, doctor)
     pages = [code_step(client, wrong) for _ in range(5)]
     assert [p.status_code for p in pages] == [200] * 5
-    assert "Incorrect code" in pages[3].content.decode()
+    assert "That code doesn&#x27;t match" in pages[3].content.decode()
     assert "please log in again" in pages[4].content.decode()
 
     # Even the right code does not finish that login now.

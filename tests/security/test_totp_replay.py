@@ -198,7 +198,7 @@ def test_the_same_code_in_two_fresh_logins_on_two_workers_is_accepted_once(serve
     assert len(workers) == 2 and workers[0] != workers[1], workers
     assert accepted[:2] == (302, "/clinic/")
     assert replayed[0] == 200
-    assert "Incorrect code" in replayed[2]
+    assert "That code was already used" in replayed[2]
     # The cache is the Redis database of its own (1), apart from the broker's (0).
     used = redis.Redis(port=served.redis.port, db=1).keys("*totp.used*")
     assert len(used) == 2, used  # allauth's mark and ours

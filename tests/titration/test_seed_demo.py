@@ -19,3 +19,13 @@ def test_seed_demo_creates_a_patient_three_weeks_in_shared_with_a_ready_clinicia
     assert CareLink.objects.filter(patient=patient, clinician=clinician).active().count() == 1
     assert clinician.authenticator_set.filter(type="totp").exists()
     assert "demo-clinician-2026" in capsys.readouterr().out
+
+
+def test_seed_demo_prints_the_address_and_where_emails_go(capsys, settings):
+    settings.SITE_URL = "http://127.0.0.1:8001"
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "Open http://127.0.0.1:8001/" in out
+    assert "demo.patient@example.org / demo-patient-2026" in out
+    assert "Emails (sign-up links, reminders): printed in this terminal" in out

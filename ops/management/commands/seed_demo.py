@@ -6,6 +6,7 @@ import random
 from allauth.account.models import EmailAddress
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,18 @@ DEMO_DAYS = 21
 # A fixed authenticator key so the demo clinician can log in with two-factor authentication
 # straight away (add it to any authenticator app). Demo data only: never reuse it.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def where_emails_go() -> str:
+    mailer = settings.MAILERS["default"]
+    backend, options = mailer["BACKEND"], mailer.get("OPTIONS", {})
+    if backend.endswith("console.EmailBackend"):
+        return "printed in this terminal, in the web and worker output"
+    if backend.endswith("filebased.EmailBackend"):
+        return f"saved as files in {options.get('file_path')}"
+    if backend.endswith("smtp.EmailBackend"):
+        return f"sent through the mail server at {options.get('host')}:{options.get('port')}"
+    return f"handed to {backend}"
 
 
 def _user(email, password, role, first_name):
@@ -50,10 +63,12 @@ class Command(BaseCommand):
             self._set_up_clinician(clinician, patient)
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo logins (http://127.0.0.1:8000/):\n"
+                f"Open {settings.SITE_URL.rstrip('/')}/\n"
+                "Demo logins:\n"
                 f"  patient:   {DEMO_PATIENT[0]} / {DEMO_PATIENT[1]}\n"
                 f"  clinician: {DEMO_CLINICIAN[0]} / {DEMO_CLINICIAN[1]}, then the code from "
-                f"an authenticator app set up with the key {DEMO_TOTP_SECRET}"
+                f"an authenticator app set up with the key {DEMO_TOTP_SECRET}\n"
+                f"Emails (sign-up links, reminders): {where_emails_go()}"
             )
         )
 
