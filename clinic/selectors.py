@@ -118,9 +118,12 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
         last_dose=last_log.date if last_log else None,
     )
 
-    base = progress.baseline(pain, plan.start_date)
+    baseline = progress.baseline_of(pain, plan.start_date)
+    base = baseline.mean
     current = progress.mean_of_window(pain, today)
-    change = progress.Change(base, current) if base is not None and current is not None else None
+    change = (
+        progress.Change(base, current) if baseline.ready(today) and current is not None else None
+    )
     week = adherence_rules.adherence(today=today, days=7, due_days=due_days, logs=spec.logged)
     activity = [e.updated_at for e in entries[:1]] + [log.logged_at for log in record.logs.values()]
     today_dose = days[-1] if days else engine.dose_on(spec, today)

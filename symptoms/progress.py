@@ -45,6 +45,32 @@ def baseline(values: Mapping[dt.date, float], first_dose: dt.date) -> float | No
     return _mean(values.get(first_dose + dt.timedelta(days=n)) for n in range(WINDOW))
 
 
+@dataclass(frozen=True)
+class Baseline:
+    mean: float | None
+    days: int  # diary days with a rating in the baseline's 7 days
+    complete_on: dt.date  # the first day after its 7 days: it is compared from then on
+
+    def ready(self, today: dt.date) -> bool:
+        """A baseline is compared only once its 7 days are over: before that, the first
+        days of the plan would be compared with themselves."""
+        return self.mean is not None and today >= self.complete_on
+
+
+def baseline_of(values: Mapping[dt.date, float], first_dose: dt.date) -> Baseline:
+    """The baseline (as `baseline`), how many diary days it is built from, and from when it
+    may be compared: the first dose for a run-in, the plan's 8th day for its first week."""
+    run_in = [values.get(first_dose - dt.timedelta(days=n)) for n in range(1, WINDOW + 1)]
+    if _mean(run_in) is not None:
+        return Baseline(_mean(run_in), sum(v is not None for v in run_in), first_dose)
+    first_week = [values.get(first_dose + dt.timedelta(days=n)) for n in range(WINDOW)]
+    return Baseline(
+        _mean(first_week),
+        sum(v is not None for v in first_week),
+        first_dose + dt.timedelta(days=WINDOW),
+    )
+
+
 def mean_of_window(values: Mapping[dt.date, float], end: dt.date, days: int = WINDOW):
     """Mean of the days (end - days, end], skipping days with nothing recorded."""
     return _mean(values.get(end - dt.timedelta(days=n)) for n in range(days))

@@ -1,6 +1,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from titration import adherence as adherence_rules
@@ -47,7 +48,9 @@ class MetricProgress:
     higher_is_better: bool
     baseline: float | None
     current: float | None
-    change: progress.Change | None
+    change: progress.Change | None  # None until the baseline's 7 days are over
+    baseline_days: int
+    baseline_complete_on: dt.date
     band: progress.Band | None  # pain only
     chart: charts.Chart
     last_week: float | None
@@ -56,19 +59,27 @@ class MetricProgress:
     @property
     def summary(self) -> str:
         """The sentence a screen reader hears instead of the chart."""
-        if self.baseline is None or self.current is None:
+        if self.baseline is None:
             return f"{self.label}: not enough diary days yet to compare with your baseline."
+        days = f"{self.baseline_days} diary day{pluralize(self.baseline_days)}"
+        if self.change is None:
+            return (
+                f"{self.label}: your baseline has {days} so far. We compare with it from "
+                f"{self.baseline_complete_on:%A %-d %B}, once its 7 days are over."
+            )
         text = f"{self.label} {self.baseline:.1f} → {self.current:.1f}"
         percent = self.change.percent if self.change else None
         if percent is None and self.change and abs(self.change.points) >= 0.05:
             # A baseline of 0 has no percentage: say the change in points instead of
             # calling a rise from 0 "about the same".
             direction = "higher" if self.change.points > 0 else "lower"
-            return text + f", {abs(self.change.points):.1f} points {direction} than your baseline."
-        if percent is None or abs(percent) < 0.5:
-            return text + ", about the same as your baseline."
-        direction = "higher" if percent > 0 else "lower"
-        return text + f", {abs(percent):.0f}% {direction} than your baseline."
+            text += f", {abs(self.change.points):.1f} points {direction} than your baseline."
+        elif percent is None or abs(percent) < 0.5:
+            text += ", about the same as your baseline."
+        else:
+            direction = "higher" if percent > 0 else "lower"
+            text += f", {abs(percent):.0f}% {direction} than your baseline."
+        return text + f" Your baseline is the mean of {days}."
 
 
 def _series(entries, name):
@@ -102,10 +113,12 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
     metrics = []
     for name, (label, _period, _low, _high, better) in RATINGS.items():
         values = _series(entries, name)
-        base = progress.baseline(values, plan.start_date)
+        base = progress.baseline_of(values, plan.start_date)
         current = progress.mean_of_window(values, today)
         change = (
-            progress.Change(base, current) if base is not None and current is not None else None
+            progress.Change(base.mean, current)
+            if base.ready(today) and current is not None
+            else None
         )
         rolling = progress.rolling_means(values, since, today)
         metrics.append(
@@ -113,9 +126,11 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
                 name=name,
                 label=label,
                 higher_is_better=better,
-                baseline=base,
+                baseline=base.mean,
                 current=current,
                 change=change,
+                baseline_days=base.days,
+                baseline_complete_on=base.complete_on,
                 band=progress.pain_response(change) if name == "pain" else None,
                 chart=charts.build(values, rolling, doses, since, today),
                 last_week=current,
