@@ -151,7 +151,8 @@ class StartDateForm(forms.Form):
     start_date = forms.DateField(
         label="When is (or was) your first dose?",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Usually tonight. You can pick a date up to 30 days ago or 90 days ahead.",
+        help_text="Usually tonight. You can pick a date up to 30 days ago (then you tell us "
+        "about the nights since, in one step) or 90 days ahead.",
         error_messages={
             "required": "Please choose the date of your first dose.",
             "invalid": "Please enter a date like 2026-11-22.",

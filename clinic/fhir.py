@@ -83,6 +83,8 @@ def _administration(log: DoseLog, subject: dict, plan_url: str) -> dict:
     }
     if log.status == DoseLog.Status.SKIPPED:
         resource["statusReason"] = [{"text": log.skip_reason or "Skipped by the patient"}]
+    if log.is_reported_when_joining:
+        resource["note"] = [{"text": log.get_source_display()}]
     return resource
 
 

@@ -114,6 +114,7 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
         pain=pain,
         due_days=due_days,
         logged=spec.logged,
+        counted_from=spec.counted_from,
         last_diary=entries[0].date if entries else None,
         last_dose=last_log.date if last_log else None,
     )
@@ -124,7 +125,9 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
     change = (
         progress.Change(base, current) if baseline.ready(today) and current is not None else None
     )
-    week = adherence_rules.adherence(today=today, days=7, due_days=due_days, logs=spec.logged)
+    week = adherence_rules.adherence(
+        today=today, days=7, due_days=due_days, logs=spec.logged, counted_from=spec.counted_from
+    )
     activity = [e.updated_at for e in entries[:1]] + [log.logged_at for log in record.logs.values()]
     today_dose = days[-1] if days else engine.dose_on(spec, today)
     summary = {

@@ -165,10 +165,18 @@ def _detail_context(request, patient, thresholds_form=None):
             timeline=overview["past"][:DIARY_DAYS],
             report=symptom_selectors.progress_report(patient, plan, today),
             adherence_7=adherence_rules.adherence(
-                today=today, days=7, due_days=due_days, logs=statuses
+                today=today,
+                days=7,
+                due_days=due_days,
+                logs=statuses,
+                counted_from=spec.counted_from,
             ),
             adherence_28=adherence_rules.adherence(
-                today=today, days=28, due_days=due_days, logs=statuses
+                today=today,
+                days=28,
+                due_days=due_days,
+                logs=statuses,
+                counted_from=spec.counted_from,
             ),
             supply=titration_selectors.supply_status(patient, plan, record=record),
         )

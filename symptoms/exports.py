@@ -25,7 +25,7 @@ def _csv(header, rows):
 
 
 def doses_csv(patient):
-    header = ["date", "status", "dose_mg", "late_entry", "skip_reason", "logged_at"]
+    header = ["date", "status", "dose_mg", "late_entry", "skip_reason", "logged_at", "recorded_by"]
     rows = (
         [
             log.date.isoformat(),
@@ -34,6 +34,7 @@ def doses_csv(patient):
             log.is_late_entry,
             log.skip_reason,
             log.logged_at.isoformat(),
+            log.get_source_display(),
         ]
         for log in DoseLog.objects.filter(patient=patient).order_by("date")
     )

@@ -216,7 +216,11 @@ def report_context(patient, plan, start: dt.date, end: dt.date):
         "steps": steps,
         "events": [e for e in record.events if start <= e.effective_date <= end],
         "adherence": adherence_rules.adherence(
-            today=end, days=(end - start).days + 1, due_days=due_days, logs=statuses
+            today=end,
+            days=(end - start).days + 1,
+            due_days=due_days,
+            logs=statuses,
+            counted_from=spec.counted_from,
         ),
         "progress": progress_report(patient, plan, today=end, since=start),
         "questionnaires": list(

@@ -353,3 +353,60 @@ def check_undo(inputs: Inputs, day: dt.date, now: dt.datetime) -> Refusal | None
     ):
         return Refusal("Only tonight's entry can be undone.")
     return None
+
+
+# Joining part-way through a plan --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A past night the patient reports when joining, on their word."""
+
+    day: dt.date
+    status: str  # "taken" or "skipped" (a night they say they missed)
+    dose_mg: Decimal
+    taken_at: dt.datetime | None  # their usual dose time that night; None for a miss
+
+
+def reportable_days(inputs: Inputs, now: dt.datetime) -> list[dt.date]:
+    """The nights a patient who started before joining may report in one step: every due,
+    unlogged date from the plan's start up to (not including) the date whose window is open
+    now, in date order. The open date is Today's to log, with the time it is taken."""
+    if inputs.blocked:
+        return []
+    clock = inputs.clock
+    before = min(clock.window_day(now), clock.local_date(now))
+    if before <= inputs.spec.start_date:
+        return []
+    spec = _spec_at(inputs, clock.window_day(now))
+    return [
+        d.day
+        for d in engine.schedule(spec, until=before - dt.timedelta(days=1))
+        if d.is_due and d.day not in inputs.logs
+    ]
+
+
+def joining_report(inputs: Inputs, now: dt.datetime, taken: set[dt.date]) -> list[Reported]:
+    """What to record for the reportable nights: `taken` ones as taken at the usual dose
+    time (two nights are then a day apart, so the spacing rule holds, and the last is
+    before the open window), the others as missed on purpose (skipped). Each dose is the
+    schedule's for that night with the whole report applied, as the decision would say."""
+    days = reportable_days(inputs, now)
+    unknown = set(taken) - set(days)
+    if unknown:
+        raise ValueError(f"Not reportable: {sorted(unknown)}")
+    if not days:
+        return []
+    statuses = {day: (TAKEN if day in taken else SKIPPED) for day in days}
+    logged = {day: entry.status for day, entry in inputs.logs.items()} | statuses
+    spec = replace(inputs.spec, logged=logged, as_of=inputs.clock.window_day(now))
+    schedule = {d.day: d for d in engine.schedule(spec, until=days[-1], since=days[0])}
+    return [
+        Reported(
+            day=day,
+            status=statuses[day],
+            dose_mg=schedule[day].dose_mg,
+            taken_at=inputs.clock.scheduled(day) if statuses[day] == TAKEN else None,
+        )
+        for day in days
+    ]

@@ -89,7 +89,14 @@ def plan_start(
             "A plan can't start in the app until the safety questions are answered "
             "and your prescriber has confirmed LDN is safe with your other medicines."
         )
-    plan = Plan(patient=patient, protocol=protocol, start_date=start_date, target_mg=target_mg)
+    today = patient.profile.local_today()
+    plan = Plan(
+        patient=patient,
+        protocol=protocol,
+        start_date=start_date,
+        target_mg=target_mg,
+        tracked_from=today if start_date < today else None,
+    )
     plan.full_clean()
     plan.save()
     PlanEvent.objects.create(
@@ -172,6 +179,39 @@ def dose_log(
         raise DoseRefused(decision.Refusal("That dose is already logged.")) from None
     _record_changed(patient, now)
     return log
+
+
+@transaction.atomic
+def doses_report_when_joining(
+    *, patient, plan: Plan, taken_days: set[dt.date], now: dt.datetime | None = None
+) -> list[DoseLog]:
+    """Record the nights before joining in one step, on the patient's word: `taken_days` as
+    taken, every other reportable night as missed. A second submit finds nothing left to
+    report and records nothing."""
+    now = now or timezone.now()
+    PatientProfile.objects.select_for_update().filter(user=patient).first()
+    record = selectors.record_of(patient, plan, now=now)
+    reportable = set(decision.reportable_days(record.inputs, now))
+    report = decision.joining_report(record.inputs, now, set(taken_days) & reportable)
+    logs = DoseLog.objects.bulk_create(
+        [
+            DoseLog(
+                patient=patient,
+                plan=plan,
+                date=night.day,
+                status=night.status,
+                dose_mg=night.dose_mg,
+                skip_reason="" if night.status == DoseLog.Status.TAKEN else "Missed before joining",
+                source=DoseLog.Source.REPORTED,
+                logged_at=now,
+                taken_at=night.taken_at,
+            )
+            for night in report
+        ]
+    )
+    if logs:
+        _record_changed(patient, now)
+    return logs
 
 
 @transaction.atomic

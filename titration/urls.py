@@ -5,6 +5,7 @@ from . import onboarding, views
 urlpatterns = [
     path("welcome/", onboarding.onboarding, name="onboarding"),
     path("welcome/stop/", onboarding.onboarding_stop, name="onboarding_stop"),
+    path("welcome/so-far/", onboarding.onboarding_history, name="onboarding_history"),
     path("welcome/<slug:step>/", onboarding.onboarding_step, name="onboarding_step"),
     path("today/", views.today, name="today"),
     path("dose/take/", views.dose_take, name="dose_take"),

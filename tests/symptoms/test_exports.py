@@ -83,7 +83,9 @@ def test_the_zip_holds_three_csv_files_with_header_rows(client, exporter):
     assert sorted(files) == ["diary.csv", "doses.csv", "questionnaires.csv"]
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     first_lines = {n: archive.read(n).decode().splitlines()[0] for n in archive.namelist()}
-    assert first_lines["doses.csv"] == "date,status,dose_mg,late_entry,skip_reason,logged_at"
+    assert first_lines["doses.csv"] == (
+        "date,status,dose_mg,late_entry,skip_reason,logged_at,recorded_by"
+    )
     assert first_lines["diary.csv"].startswith("date,pain,sleep,fatigue,fog,mood,vivid_dreams,")
     assert first_lines["diary.csv"].endswith(",notes,share_notes")
     assert first_lines["questionnaires.csv"] == "kind,week,score,completed_at,answers"
