@@ -93,6 +93,4 @@ def missed_days(
     counted_from: dt.date | None = None,
 ):
     """Due days before today with nothing logged (not counting days before joining)."""
-    return [
-        d for d in due_days if d < today and d not in logs and counted(d, logs, counted_from)
-    ]
+    return [d for d in due_days if d < today and d not in logs and counted(d, logs, counted_from)]
