@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django import forms
 
-from .models import PatientProfile, available_time_zones, validate_time_zone
+from .models import PatientProfile, User, available_time_zones, validate_time_zone
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 START_DATE_PAST_DAYS = 30
@@ -210,3 +210,32 @@ class AccountDeleteForm(forms.Form):
         "I have recorded will be erased for good.",
         error_messages={"required": "Please tick the box to confirm."},
     )
+
+
+class NameForm(forms.ModelForm):
+    first_name = forms.CharField(
+        label="Your first name",
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": "Please tell us your first name."},
+    )
+
+    class Meta:
+        model = User
+        fields = ["first_name"]
+
+
+class DoseClockForm(TimeZoneForm, DoseTimeForm):
+    """Time zone and dose time together: the profile shows what they mean before saving."""
+
+    class Meta:
+        model = PatientProfile
+        fields = ["time_zone", "dose_time", "reminder_time"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "time_zone"
+        ].help_text = "Where you are now, like Europe/London. Change it when you travel."
+        self.fields["reminder_time"].label = "What time do you take it?"
+        self.fields["reminder_time"].help_text = "Your reminder comes at this time too."

@@ -96,6 +96,20 @@ def reportable_days(patient, plan: Plan, now: dt.datetime | None = None) -> list
     return decision.reportable_days(record_of(patient, plan, now=now).inputs, now)
 
 
+def profile_change_preview(
+    patient, plan: Plan, changed, now: dt.datetime | None = None
+) -> decision.ClockChange:
+    """What a changed profile (`changed`: an unsaved copy with the new time zone, dose
+    time or strength) means for the dose now, from the decision under the new clock."""
+    now = now or timezone.now()
+    return decision.clock_change(
+        record_of(patient, plan, now=now).inputs,
+        now,
+        clock=clock_of(changed),
+        concentration_mg_per_ml=changed.concentration_mg_per_ml if changed.is_liquid else None,
+    )
+
+
 def dose_decision(patient, plan: Plan, now: dt.datetime | None = None) -> decision.Decision:
     now = now or timezone.now()
     return record_of(patient, plan, now=now).decide(now)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import PatientProfile
 
 from . import decision, selectors
@@ -323,6 +324,46 @@ def plan_dose_time_switch(*, plan: Plan, actor, day: dt.date, dose_time: str, re
     return _event_append(
         plan=plan, kind=PlanEvent.Kind.DOSE_TIME, day=day, actor=actor, reason=reason
     )
+
+
+@transaction.atomic
+def profile_dose_clock_change(
+    *, patient, time_zone: str, dose_time: str, reminder_time: dt.time, now=None
+) -> PatientProfile:
+    """Save a new time zone or dose time from the profile. The dose log keeps the instants
+    doses were taken, so the decision checks spacing and windows against the new clock; a
+    switch between bedtime and morning is recorded in the plan's story, as the morning
+    suggestion's answer is. Saving the same values again changes nothing."""
+    profile = PatientProfile.objects.select_for_update().get(user=patient)
+    switched = profile.dose_time != dose_time
+    account_services.profile_update(
+        profile=profile, time_zone=time_zone, dose_time=dose_time, reminder_time=reminder_time
+    )
+    plan = selectors.current_plan(patient)
+    if switched and plan is not None:
+        _event_append(
+            plan=plan,
+            kind=PlanEvent.Kind.DOSE_TIME,
+            day=profile.local_today(now),
+            actor=patient,
+            reason=f"Changed in the profile to {profile.get_dose_time_display().lower()}",
+        )
+    _record_changed(patient, now)
+    patient.profile = profile
+    return profile
+
+
+@transaction.atomic
+def profile_medicine_change(
+    *, patient, formulation: str, concentration_mg_per_ml, now=None
+) -> PatientProfile:
+    profile = PatientProfile.objects.select_for_update().get(user=patient)
+    account_services.profile_update(
+        profile=profile, formulation=formulation, concentration_mg_per_ml=concentration_mg_per_ml
+    )
+    _record_changed(patient, now)
+    patient.profile = profile
+    return profile
 
 
 @transaction.atomic
