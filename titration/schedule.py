@@ -345,6 +345,27 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
         day += one_day
 
 
+def steps_continuing(
+    steps: Sequence[Step], current: DayDose, ahead: Sequence[Step], target: Decimal
+) -> tuple[tuple[Step, ...], int]:
+    """The steps of a changed plan that carries on from today's dose, and the index of the
+    step it starts on: the steps below today's dose stay (so stepping back stays possible),
+    today's dose finishes its days, then the chosen protocol's steps above it (`ahead`)
+    climb to the target."""
+    if current.dose_mg is None:
+        raise ValueError("The plan has no current dose to continue from.")
+    dose = min(current.dose_mg, target)
+    current_step = steps[current.step_index]
+    left = max((current_step.min_days or 0) - current.days_on_step, 1)
+    lower = [Step(s.dose_mg, s.min_days or 7) for s in steps if s.dose_mg < dose]
+    higher = [s for s in ahead if s.dose_mg > dose]
+    new = [*lower, Step(dose, left if higher else None)]
+    new += [
+        Step(s.dose_mg, s.min_days if i < len(higher) - 1 else None) for i, s in enumerate(higher)
+    ]
+    return tuple(new), len(lower)
+
+
 def dose_on(plan: PlanSpec, day: dt.date) -> DayDose:
     return schedule(plan, until=day, since=day)[-1]
 

@@ -463,21 +463,12 @@ def plan_change(
     current = _current_due(plan, day)
     start_step = 0
     if custom_steps is None:
-        if current.dose_mg is None:
-            raise PlanChangeNotAllowed("The plan has no current dose to continue from.")
-        dose = min(current.dose_mg, target)
         ahead = engine.protocol_steps(protocol, target, _steps_of(plan.custom_steps))
-        current_step = plan.steps()[current.step_index]
-        left = max((current_step.min_days or 0) - current.days_on_step, 1)
-        lower = [s for s in plan.steps() if s.dose_mg < dose]
-        higher = [s for s in ahead if s.dose_mg > dose]
-        custom_steps = [{"dose_mg": str(s.dose_mg), "min_days": s.min_days or 7} for s in lower]
-        custom_steps += [{"dose_mg": str(dose), "min_days": left if higher else None}]
-        custom_steps += [
-            {"dose_mg": str(s.dose_mg), "min_days": s.min_days if i < len(higher) - 1 else None}
-            for i, s in enumerate(higher)
-        ]
-        start_step = len(lower)
+        try:
+            steps, start_step = engine.steps_continuing(plan.steps(), current, ahead, target)
+        except ValueError as exc:
+            raise PlanChangeNotAllowed(str(exc)) from None
+        custom_steps = [{"dose_mg": str(s.dose_mg), "min_days": s.min_days} for s in steps]
     errors = engine.validate_custom_steps(_steps_of(custom_steps))
     if errors:
         raise PlanChangeNotAllowed(" ".join(errors))
