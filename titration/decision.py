@@ -370,12 +370,14 @@ class Reported:
 
 def reportable_days(inputs: Inputs, now: dt.datetime) -> list[dt.date]:
     """The nights a patient who started before joining may report in one step: every due,
-    unlogged date from the plan's start up to (not including) the date whose window is open
-    now, in date order. The open date is Today's to log, with the time it is taken."""
-    if inputs.blocked:
+    unlogged date from the plan's start up to (not including) the day they joined and the
+    date whose window is open now, in date order. The open date is Today's to log, with the
+    time it is taken; nights after joining are logged as they come."""
+    joined = inputs.spec.counted_from
+    if inputs.blocked or joined is None:
         return []
     clock = inputs.clock
-    before = min(clock.window_day(now), clock.local_date(now))
+    before = min(clock.window_day(now), clock.local_date(now), joined)
     if before <= inputs.spec.start_date:
         return []
     spec = _spec_at(inputs, clock.window_day(now))

@@ -23,6 +23,7 @@ def _render_today(request, plan, *, status=200, error="", now=None):
     diary_done = symptom_selectors.diary_entry(request.user, t.local_today) is not None
     context = {
         "t": t,
+        "reportable": bool(decision.reportable_days(record.inputs, now)),
         "dose_error": error,
         "diary_done": diary_done,
         "week_lines": symptom_selectors.weekly_summary(request.user, t.local_today),

@@ -79,7 +79,7 @@ def test_a_patient_changes_time_zone_and_dose_time_after_seeing_what_it_means(
     page.goto("/settings/reminders/")
     expect(page.get_by_test_id("reminder-time")).to_contain_text("22:00")
     check_page("reminders")
-    page.get_by_role("link", name="your profile").click()
+    page.get_by_role("link", name="your profile", exact=True).click()  # travel's help text
     expect(page).to_have_url(re.compile(r"/settings/profile/$"))
 
 

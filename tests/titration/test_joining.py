@@ -96,6 +96,17 @@ def test_after_midnight_last_nights_dose_is_todays_to_log_not_reported():
     assert decision.reportable_days(inputs(), after_midnight)[-1] == dt.date(2026, 11, 19)
 
 
+def test_a_plan_begun_in_the_app_has_nothing_to_report():
+    # No joining day: the nights before today are the patient's own log, missed or not.
+    plain = Inputs(spec(), {}, Clock(LONDON, dt.time(21, 30)))
+    assert decision.reportable_days(plain, EVENING) == []
+
+
+def test_nights_after_joining_are_not_reported_later():
+    later = dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC)
+    assert decision.reportable_days(inputs(), later)[-1] == dt.date(2026, 11, 19)
+
+
 def test_a_blocked_plan_reports_nothing():
     blocked = Inputs(spec(), {}, Clock(LONDON, dt.time(21, 30)), blocked=True)
     assert decision.reportable_days(blocked, EVENING) == []
@@ -197,3 +208,15 @@ def test_another_patient_cannot_see_or_report_the_nights(client, joining, other_
     response = client.post(reverse("onboarding_history"), {"taken": ["2026-11-02"]})
     assert not DoseLog.objects.filter(patient=joining).exists()
     assert response.status_code in (302, 404)
+
+
+def test_today_offers_the_nights_before_joining_until_they_are_reported(client, joining):
+    plan = plan_start(patient=joining, start_date=START)
+    client.force_login(joining)
+    assert (
+        "Tell us about the nights before you joined"
+        in client.get(reverse("today")).content.decode()
+    )
+    doses_report = selectors.reportable_days(joining, plan)
+    client.post(reverse("onboarding_history"), {"taken": [d.isoformat() for d in doses_report]})
+    assert "nights before you joined" not in client.get(reverse("today")).content.decode()
