@@ -117,7 +117,7 @@ def test_a_patient_who_started_weeks_ago_reports_the_nights_since_in_one_step(
 
     page.get_by_role("link", name="My plan").first.click()
     expect(page.locator(".timeline").first).to_be_visible()
-    expect(page.get_by_text("reported by you when joining").first).to_be_visible()
+    expect(page.get_by_text("taken (reported)").first).to_be_visible()
     check_page("plan-with-reported-nights")
 
 

@@ -178,7 +178,7 @@ def test_saving_the_nights_records_them_on_the_patients_word_once(client, joinin
     assert DoseLog.objects.filter(patient=joining).count() == 19
     assert "Reported by the patient when joining" in doses_csv(joining)
     body = client.get(reverse("plan")).content.decode()
-    assert "reported by you when joining" in body
+    assert "(reported)" in body and "the ones you told us about when you joined" in body
     assert "18 of 19" in body
 
 
