@@ -43,8 +43,9 @@ def profile(request):
     confirmed = request.POST.get("confirm") == "yes"
 
     if section == "name" and name_form.is_valid():
-        user.first_name = name_form.cleaned_data["first_name"].strip()
-        user.save(update_fields=["first_name"])
+        account_services.user_first_name_set(
+            user=user, first_name=name_form.cleaned_data["first_name"]
+        )
         messages.success(request, "Saved: your name.")
         return redirect("profile")
 
