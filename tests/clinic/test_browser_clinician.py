@@ -74,7 +74,7 @@ def test_a_clinician_approves_a_held_step_up_and_the_patient_sees_it(
     page.goto("/clinic/")
     table = page.get_by_role("table")
     expect(table).to_contain_text("Alex")
-    expect(table).to_contain_text("Held")
+    expect(table).to_contain_text("On hold, as asked")  # the patient asked to hold
     expect(table).to_contain_text("Severe side effect")
     check_page("panel")
 
