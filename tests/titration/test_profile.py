@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accounts.models import PatientProfile
 from titration import decision
@@ -224,3 +226,32 @@ def test_the_email_page_changes_the_address_only_after_confirmation(client, me, 
     assert me.email == "me@example.org"  # the old address stays until the new one is confirmed
     assert EmailAddress.objects.filter(email="new@example.org", verified=False).exists()
     assert mailoutbox and mailoutbox[-1].to == ["new@example.org"]
+
+
+ZONES = ["Europe/London", "Asia/Kolkata", "Pacific/Auckland", "America/Los_Angeles", "UTC"]
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    minutes=st.integers(min_value=0, max_value=24 * 60 - 1),
+    offset=st.integers(min_value=0, max_value=36 * 60),
+    taken_offset=st.integers(min_value=-12 * 60, max_value=12 * 60),
+)
+@settings(max_examples=300, deadline=None)
+def test_no_new_clock_lets_a_dose_be_taken_within_6_hours_of_the_last(
+    zone, minutes, offset, taken_offset
+):
+    """Whatever zone and dose time the patient moves to, and whenever, the decision under
+    the new clock never offers a dose less than 6 hours after the last one taken."""
+    old = Clock(LONDON, dt.time(21, 30))
+    last = old.scheduled(dt.date(2026, 11, 20)) + dt.timedelta(minutes=taken_offset)
+    logs = {dt.date(2026, 11, 20): LogEntry(TAKEN, Decimal("3.0"), last, last)}
+    now = max(last, old.scheduled(dt.date(2026, 11, 20))) + dt.timedelta(minutes=offset)
+    new = Clock(ZoneInfo(zone), dt.time(minutes // 60, minutes % 60))
+    change = decision.clock_change(inputs(logs, old), now, clock=new, concentration_mg_per_ml=None)
+    after = change.after
+    if after.can_take:
+        assert now - last >= decision.MIN_GAP
+    if after.take and after.take.allowed_from:
+        assert after.take.allowed_from - last >= decision.MIN_GAP
+    assert change.lines  # always says something
