@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django import forms
 
-from .models import PaperSize, PatientProfile, available_time_zones, validate_time_zone
+from .models import PaperSize, PatientProfile, User, available_time_zones, validate_time_zone
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 START_DATE_PAST_DAYS = 30
@@ -189,7 +189,8 @@ class StartDateForm(forms.Form):
     start_date = forms.DateField(
         label="When is (or was) your first dose?",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Usually tonight. You can pick a date up to 30 days ago or 90 days ahead.",
+        help_text="Usually tonight. You can pick a date up to 30 days ago (then you tell us "
+        "about the nights since, in one step) or 90 days ahead.",
         error_messages={
             "required": "Please choose the date of your first dose.",
             "invalid": "Please enter a date like 2026-11-22.",
@@ -247,3 +248,32 @@ class AccountDeleteForm(forms.Form):
         "I have recorded will be erased for good.",
         error_messages={"required": "Please tick the box to confirm."},
     )
+
+
+class NameForm(forms.ModelForm):
+    first_name = forms.CharField(
+        label="Your first name",
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": "Please tell us your first name."},
+    )
+
+    class Meta:
+        model = User
+        fields = ["first_name"]
+
+
+class DoseClockForm(TimeZoneForm, DoseTimeForm):
+    """Time zone and dose time together: the profile shows what they mean before saving."""
+
+    class Meta:
+        model = PatientProfile
+        fields = ["time_zone", "dose_time", "reminder_time"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "time_zone"
+        ].help_text = "Where you are now, like Europe/London. Change it when you travel."
+        self.fields["reminder_time"].label = "What time do you take it?"
+        self.fields["reminder_time"].help_text = "Your reminder comes at this time too."

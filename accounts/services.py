@@ -28,3 +28,9 @@ def profile_update(*, profile: PatientProfile, **fields) -> PatientProfile:
     profile.full_clean()
     profile.save()
     return profile
+
+
+def user_first_name_set(*, user: User, first_name: str) -> User:
+    user.first_name = first_name.strip()
+    user.save(update_fields=["first_name"])
+    return user

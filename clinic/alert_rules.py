@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum, StrEnum
 
 from symptoms.progress import PRECISION, baseline, mean_of_window
+from titration.adherence import counted
 
 MODERATE, SEVERE = 2, 3
 # How far back a severe rating or a finished run still calls for a look: a week, the span a
@@ -130,6 +131,8 @@ class Facts:
     logged: Mapping[dt.date, str] = field(default_factory=dict)  # {date: "taken" | "skipped"}
     last_diary: dt.date | None = None
     last_dose: dt.date | None = None
+    # The day the patient joined: unlogged days before it are unknown, not missed or quiet.
+    counted_from: dt.date | None = None
 
 
 def _day(day: dt.date) -> str:
@@ -248,7 +251,7 @@ def missed_doses(facts: Facts, thresholds: Thresholds = DEFAULTS) -> Finding | N
     past = sorted(d for d in set(facts.due_days) if d < facts.today)
     run: list[dt.date] = []
     for day in reversed(past):
-        if day in facts.logged:
+        if day in facts.logged or not counted(day, facts.logged, facts.counted_from):
             break
         run.append(day)
     if len(run) < thresholds.missed_in_a_row:
@@ -267,7 +270,8 @@ def gone_quiet(facts: Facts, thresholds: Thresholds = DEFAULTS) -> Finding | Non
         return None
     activity = [d for d in (facts.last_diary, facts.last_dose) if d is not None]
     # A plan that has not started yet, or has just started, is not quiet.
-    last = max([*activity, facts.plan_start - dt.timedelta(days=1)])
+    joined = [facts.counted_from - dt.timedelta(days=1)] if facts.counted_from else []
+    last = max([*activity, *joined, facts.plan_start - dt.timedelta(days=1)])
     # Whole days only: the `quiet_days` days after the last activity must all be over.
     if (facts.today - last).days <= thresholds.quiet_days:
         return None

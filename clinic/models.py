@@ -431,7 +431,9 @@ class PatientSummary(models.Model):
 
     class StepStatus(models.TextChoices):
         ON_TRACK = "on_track", "On track"
-        HELD = "held", "Held"
+        # The clinic rules held a step-up (side effects, missed doses): the clinician decides.
+        HELD = "held", "Step-up held: needs your decision"
+        ON_HOLD = "on_hold", "On hold, as asked"
         STEPPED_BACK = "stepped_back", "Stepped back"
         PAUSED = "paused", "Paused"
         STOPPED = "stopped", "Stopped"

@@ -1,7 +1,9 @@
 """Reads for the clinician workspace. Nothing here writes."""
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Q, Subquery
@@ -15,7 +17,7 @@ from titration import schedule as engine
 from titration import selectors as titration_selectors
 from titration.models import SafetyScreening
 
-from . import alert_rules
+from . import alert_rules, plan_actions
 from .models import (
     Alert,
     AlertThresholds,
@@ -53,7 +55,7 @@ def _step_status(days: list[engine.DayDose]) -> str:
     if today.status == engine.DayStatus.NOT_STARTED:
         return Status.NOT_STARTED
     if today.status == engine.DayStatus.HELD:
-        return Status.HELD
+        return Status.ON_HOLD if today.held_by == engine.HoldCause.REQUESTED else Status.HELD
     if any(d.step_index > today.step_index for d in days if d.is_due):
         return Status.STEPPED_BACK
     return Status.ON_TRACK
@@ -114,14 +116,19 @@ def patient_review(patient, now: dt.datetime | None = None) -> Review:
         pain=pain,
         due_days=due_days,
         logged=spec.logged,
+        counted_from=spec.counted_from,
         last_diary=entries[0].date if entries else None,
         last_dose=last_log.date if last_log else None,
     )
 
-    base = progress.baseline(pain, plan.start_date)
+    baseline = progress.baseline_of(pain, plan.start_date)
+    base = baseline.mean if baseline else None
     current = progress.mean_of_window(pain, today)
-    change = progress.Change(base, current) if base is not None and current is not None else None
-    week = adherence_rules.adherence(today=today, days=7, due_days=due_days, logs=spec.logged)
+    ready = baseline is not None and baseline.ready(today)
+    change = progress.Change(base, current) if ready and current is not None else None
+    week = adherence_rules.adherence(
+        today=today, days=7, due_days=due_days, logs=spec.logged, counted_from=spec.counted_from
+    )
     activity = [e.updated_at for e in entries[:1]] + [log.logged_at for log in record.logs.values()]
     today_dose = days[-1] if days else engine.dose_on(spec, today)
     summary = {
@@ -171,7 +178,15 @@ def linked_clinician_emails(patient) -> list[str]:
 
 PANEL_FILTERS = {
     "attention": ("Needs attention", Q(top_urgency__isnull=False)),
-    "holding": ("Holding", Q(clinic_summary__step_status=PatientSummary.StepStatus.HELD)),
+    "holding": (
+        "Holding",
+        Q(
+            clinic_summary__step_status__in=[
+                PatientSummary.StepStatus.HELD,
+                PatientSummary.StepStatus.ON_HOLD,
+            ]
+        ),
+    ),
     "non_adherent": ("Non-adherent", Q(clinic_summary__non_adherent=True)),
     "responders": (
         "Responders",
@@ -306,3 +321,64 @@ def clinic_paper_size(clinician) -> str:
     if membership is None or membership.clinic is None:
         return ""
     return membership.clinic.paper_size
+
+
+@dataclass(frozen=True)
+class PlanChangePreview:
+    change: str
+    words: str  # the schedule it would leave, or what it means for the dose time
+    big_rise: bool  # a rise of more than 1.5 mg at once: the clinician must tick to confirm
+
+
+def plan_state(patient, plan, now: dt.datetime | None = None):
+    """Today's dose as the decision sees it, and the plan changes that fit it."""
+    now = now or timezone.now()
+    d = titration_selectors.dose_decision(patient, plan, now=now)
+    today = patient.profile.local_today(now)
+    due = engine.dose_on(d.spec, today)
+    return d, plan_actions.available_changes(due, len(d.spec.steps))
+
+
+def plan_change_preview(
+    patient, plan, change: str, values: dict, now: dt.datetime | None = None
+) -> PlanChangePreview:
+    """The schedule a change would leave, from the engine on the plan as it would be, before
+    anything is recorded. Raises ValueError with a plain message when the change can't be."""
+    now = now or timezone.now()
+    profile = patient.profile
+    today = profile.local_today(now)
+    d = titration_selectors.dose_decision(patient, plan, now=now)
+    if change in plan_actions.EVENT_CHANGES:
+        days = values.get("days") if change == "hold" else None
+        spec = plan_actions.with_event(d.spec, today, change, days)
+        return PlanChangePreview(change, plan_actions.schedule_words(spec, today), False)
+    if change == "dose_time":
+        changed = copy.copy(profile)
+        changed.dose_time = values["dose_time"]
+        changed.reminder_time = (
+            profile.DEFAULT_MORNING
+            if values["dose_time"] == profile.DoseTime.MORNING
+            else profile.DEFAULT_BEDTIME
+        )
+        lines = titration_selectors.profile_change_preview(patient, plan, changed, now=now).lines
+        return PlanChangePreview(change, " ".join(lines), False)
+    current = engine.dose_on(d.spec, today)
+    if change == "target":
+        target = Decimal(values["target_mg"])
+        written = [
+            engine.Step(Decimal(str(s["dose_mg"])), s.get("min_days")) for s in plan.custom_steps
+        ]
+        ahead = engine.protocol_steps(plan.protocol, target, written)
+        steps, start = engine.steps_continuing(plan.steps(), current, ahead, target)
+    else:
+        steps = tuple(engine.Step(Decimal(s["dose_mg"]), s["min_days"]) for s in values["steps"])
+        start = 0
+    spec = engine.PlanSpec(
+        start_date=today,
+        steps=steps,
+        start_index=start,
+        worst_side_effect_by_day=d.spec.worst_side_effect_by_day,
+    )
+    before = current.dose_mg or Decimal(0)
+    big = steps[start].dose_mg - before > engine.BIG_RISE_MG or bool(engine.big_rises(steps))
+    return PlanChangePreview(change, plan_actions.schedule_words(spec, today), big)

@@ -218,10 +218,18 @@ def _detail_context(request, patient, thresholds_form=None, identity_form=None):
             timeline=overview["past"][:DIARY_DAYS],
             report=symptom_selectors.progress_report(patient, plan, today, record=record),
             adherence_7=adherence_rules.adherence(
-                today=today, days=7, due_days=due_days, logs=statuses
+                today=today,
+                days=7,
+                due_days=due_days,
+                logs=statuses,
+                counted_from=spec.counted_from,
             ),
             adherence_28=adherence_rules.adherence(
-                today=today, days=28, due_days=due_days, logs=statuses
+                today=today,
+                days=28,
+                due_days=due_days,
+                logs=statuses,
+                counted_from=spec.counted_from,
             ),
             missed_28=summary.dates_text(
                 d
@@ -383,6 +391,8 @@ def note_edit(request, patient_id, note_id):
 @require_http_methods(["GET", "POST"])
 @clinician_required
 def patient_plan(request, patient_id):
+    """The plan and the changes that fit it today. A change is shown first as the schedule
+    it would leave; a second press, on that preview, records it."""
     is_post = request.method == "POST"
     action = AuditEvent.Action.PLAN_CHANGE if is_post else AuditEvent.Action.VIEW
     patient = patient_for_clinician(request, patient_id, action=action)
@@ -390,30 +400,41 @@ def patient_plan(request, patient_id):
     change = request.POST.get("change") if is_post else None
     if is_post and change not in PLAN_FORMS:
         raise Http404("No such change.")
+    available = selectors.plan_state(patient, plan)[1] if plan is not None else []
+    shown = [*available, change] if is_post and change not in available else available
     forms = {
-        name: form_class(request.POST if name == change else None, prefix=name)
-        for name, form_class in PLAN_FORMS.items()
+        name: PLAN_FORMS[name](request.POST if name == change else None, prefix=name)
+        for name in shown
     }
-    if is_post and plan is not None and forms[change].is_valid():
-        try:
-            services.plan_adjust(
-                patient=patient,
-                clinician=request.user,
-                change=change,
-                values=forms[change].cleaned_data,
-            )
-        except PlanChangeNotAllowed as exc:
-            forms[change].add_error(None, str(exc))
+    preview = None
+    if is_post and plan is not None and change not in available:
+        forms[change].add_error(None, "That change doesn't fit the plan today.")
+    elif is_post and plan is not None and forms[change].is_valid():
+        values = forms[change].cleaned_data
+        if request.POST.get("confirm") != "yes":
+            try:
+                preview = selectors.plan_change_preview(patient, plan, change, values)
+            except ValueError as exc:
+                forms[change].add_error(None, str(exc))
         else:
-            messages.success(
-                request, f"{services.PLAN_CHANGES[change]}: done. The patient sees it on Today."
-            )
-            return redirect("clinic:patient_plan", patient.pk)
+            try:
+                services.plan_adjust(
+                    patient=patient, clinician=request.user, change=change, values=values
+                )
+            except PlanChangeNotAllowed as exc:
+                forms[change].add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"{services.PLAN_CHANGES[change]}: done. The patient sees it on Today.",
+                )
+                return redirect("clinic:patient_plan", patient.pk)
     context = {
         "patient": patient,
         "plan": plan,
         "forms": forms,
         "labels": services.PLAN_CHANGES,
+        "preview": preview,
         "opioid_blocked": titration_selectors.plan_blocked_by_screening(patient),
     }
     if plan is not None:
@@ -421,7 +442,8 @@ def patient_plan(request, patient_id):
         context["tonight"] = titration_selectors.tonight(patient, plan)
         context["overview"] = titration_selectors.plan_overview(patient, plan)
         context["today"] = today
-    return render(request, "clinic/patient_plan.html", context, status=400 if is_post else 200)
+    status = 400 if is_post and preview is None else 200
+    return render(request, "clinic/patient_plan.html", context, status=status)
 
 
 # Exports -----------------------------------------------------------------------------------

@@ -452,15 +452,14 @@ def reminder_settings_update(
     *,
     patient,
     reminders_enabled: bool,
-    reminder_time: dt.time,
     nudge_enabled: bool,
     travel: str,
     home_time_zone: str,
 ) -> ReminderSettings:
     profile = patient.profile
+    # The time itself is the dose time, changed in the profile through the dose decision.
     profile.reminders_enabled = reminders_enabled
-    profile.reminder_time = reminder_time
-    profile.save(update_fields=["reminders_enabled", "reminder_time", "updated_at"])
+    profile.save(update_fields=["reminders_enabled", "updated_at"])
     if travel == ReminderSettings.Travel.HOME and not home_time_zone:
         # "Stay on home time" keeps the clock they had when they chose it.
         home_time_zone = profile.time_zone

@@ -26,7 +26,6 @@ def reminder_settings(request):
     current = selectors.reminder_settings_of(request.user)
     initial = {
         "reminders_enabled": profile.reminders_enabled,
-        "reminder_time": profile.dose_clock_time,
         "nudge_enabled": current.nudge_enabled,
         "travel": current.travel,
         "home_time_zone": current.home_time_zone,

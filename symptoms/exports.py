@@ -99,7 +99,13 @@ DOSE_COLUMNS = [
         "nothing recorded",
     ),
     Column("skip_reason", "Why the dose was skipped, in your words", "text", "not skipped"),
-    Column("recorded_from", "Where it was recorded: app or email link", "text", "nothing recorded"),
+    Column(
+        "recorded_from",
+        "How it was recorded: app, email (a reminder's link), or reported (on your word, "
+        "for the nights before you joined)",
+        "text",
+        "nothing recorded",
+    ),
 ]
 
 

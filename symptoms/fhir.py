@@ -317,7 +317,7 @@ def pgic_questionnaire() -> dict:
 
 def _patient(patient, record_number: RecordNumber | None) -> dict:
     identifiers = [
-        {"use": "usual", "system": patient_identifier_system(), "value": str(patient.pk)}
+        {"use": "usual", "system": patient_identifier_system(), "value": patient.record_id}
     ]
     if record_number is not None:
         identifiers.append(
@@ -544,20 +544,20 @@ def _dose_entries(builder: _Builder, item: PlanRecord, *, medication_url, reques
     for day in sorted(record.logs):
         log = record.logs[day]
         taken = log.status == DoseLog.Status.TAKEN
-        builder.add(
-            _administration(
-                status="completed" if taken else "not-done",
-                day=day,
-                instant=(log.taken_at or log.logged_at) if taken else clock.scheduled(day),
-                dose_mg=log.dose_mg,
-                reason=None if taken else (DoseLog.Status.SKIPPED, log.skip_reason),
-                medication_url=medication_url,
-                request_url=request_url,
-                subject=builder.subject,
-            ),
-            "dose",
-            log.pk,
+        resource = _administration(
+            status="completed" if taken else "not-done",
+            day=day,
+            instant=(log.taken_at or log.logged_at) if taken else clock.scheduled(day),
+            dose_mg=log.dose_mg,
+            reason=None if taken else (DoseLog.Status.SKIPPED, log.skip_reason),
+            medication_url=medication_url,
+            request_url=request_url,
+            subject=builder.subject,
         )
+        if log.is_reported_when_joining:
+            # On the patient's word, for a night before they joined: not logged that night.
+            resource["note"] = [{"text": log.get_source_display()}]
+        builder.add(resource, "dose", log.pk)
     today = record.decide(now).local_today
     for row in titration_selectors.day_rows(
         plan.patient, record, since=plan.start_date, until=today, now=now
@@ -797,7 +797,7 @@ def patient_bundle(
         patient_resource,
         "patient",
         patient.pk,
-        if_none_exist=f"identifier={patient_identifier_system()}|{patient.pk}",
+        if_none_exist=f"identifier={patient_identifier_system()}|{patient.record_id}",
     )
     for definition in (diary_code_system(), fiqr_questionnaire(), pgic_questionnaire()):
         builder.add(

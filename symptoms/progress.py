@@ -70,6 +70,21 @@ class Baseline:
     def kind_label(self) -> str:
         return BASELINE_KIND_LABELS[self.kind]
 
+    @property
+    def days(self) -> int:
+        return self.days_rated
+
+    @property
+    def complete_on(self) -> dt.date:
+        """The first day after its 7 days: it is compared from then on (the first dose for
+        a run-in, the plan's 8th day for its first week)."""
+        return self.end + dt.timedelta(days=1)
+
+    def ready(self, today: dt.date) -> bool:
+        """A baseline is compared only once its 7 days are over: before that, the first
+        days of the plan would be compared with themselves."""
+        return today >= self.complete_on
+
 
 def baseline_kind(rated_days, first_dose: dt.date) -> BaselineKind:
     """The run-in week when any day in it has a rating, else the plan's first week. The
@@ -80,12 +95,16 @@ def baseline_kind(rated_days, first_dose: dt.date) -> BaselineKind:
     return BaselineKind.FIRST_WEEK
 
 
+def baseline_window(kind: BaselineKind, first_dose: dt.date) -> tuple[dt.date, dt.date]:
+    start = first_dose - dt.timedelta(days=WINDOW) if kind == BaselineKind.RUN_IN else first_dose
+    return start, start + dt.timedelta(days=WINDOW - 1)
+
+
 def baseline_of(values: Mapping[dt.date, float], first_dose: dt.date) -> Baseline | None:
     """The baseline and where it comes from; None while its week has no rating."""
     rated_days = [day for day, value in values.items() if value is not None]
     kind = baseline_kind(rated_days, first_dose)
-    start = first_dose - dt.timedelta(days=WINDOW) if kind == BaselineKind.RUN_IN else first_dose
-    end = start + dt.timedelta(days=WINDOW - 1)
+    start, end = baseline_window(kind, first_dose)
     rated = [values[day] for day in rated_days if start <= day <= end]
     if not rated:
         return None

@@ -1,6 +1,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from titration import adherence as adherence_rules
@@ -48,7 +49,9 @@ class MetricProgress:
     baseline: float | None
     baseline_info: progress.Baseline | None
     current: float | None
-    change: progress.Change | None
+    change: progress.Change | None  # None until the baseline's 7 days are over
+    baseline_days: int
+    baseline_complete_on: dt.date
     band: progress.Band | None  # pain only
     last_week: float | None
     week_before: float | None
@@ -64,19 +67,27 @@ class MetricProgress:
         return self._describe(baseline="the patient's baseline")
 
     def _describe(self, *, baseline: str) -> str:
-        if self.baseline is None or self.current is None:
+        if self.baseline is None:
             return f"{self.label}: not enough diary days yet to compare with {baseline}."
+        days = f"{self.baseline_days} diary day{pluralize(self.baseline_days)}"
+        if self.change is None:
+            return (
+                f"{self.label}: {baseline} has {days} so far. We compare with it from "
+                f"{self.baseline_complete_on:%A %-d %B}, once its 7 days are over."
+            )
         text = f"{self.label} {self.baseline:.1f} → {self.current:.1f}"
         percent = self.change.percent if self.change else None
         if percent is None and self.change and abs(self.change.points) >= 0.05:
             # A baseline of 0 has no percentage: say the change in points instead of
             # calling a rise from 0 "about the same".
             direction = "higher" if self.change.points > 0 else "lower"
-            return text + f", {abs(self.change.points):.1f} points {direction} than {baseline}."
-        if percent is None or abs(percent) < 0.5:
-            return text + f", about the same as {baseline}."
-        direction = "higher" if percent > 0 else "lower"
-        return text + f", {abs(percent):.0f}% {direction} than {baseline}."
+            text += f", {abs(self.change.points):.1f} points {direction} than {baseline}."
+        elif percent is None or abs(percent) < 0.5:
+            text += f", about the same as {baseline}."
+        else:
+            direction = "higher" if percent > 0 else "lower"
+            text += f", {abs(percent):.0f}% {direction} than {baseline}."
+        return text + f" {baseline[0].upper()}{baseline[1:]} is the mean of {days}."
 
 
 def _series(entries, name):
@@ -118,7 +129,7 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
         current = progress.mean_of_window(values, today)
         change = (
             progress.Change(base.mean, current)
-            if base is not None and current is not None
+            if base is not None and base.ready(today) and current is not None
             else None
         )
         rolling = progress.rolling_means(values, since, today)
@@ -131,6 +142,15 @@ def progress_report(patient, plan, today: dt.date, period: str = "all", since=No
                 baseline_info=base,
                 current=current,
                 change=change,
+                baseline_days=base.days if base else 0,
+                baseline_complete_on=(
+                    base.complete_on
+                    if base
+                    else progress.baseline_window(
+                        progress.BaselineKind.FIRST_WEEK, plan.start_date
+                    )[1]
+                    + dt.timedelta(days=1)
+                ),
                 band=progress.pain_response(change) if name == "pain" else None,
                 last_week=current,
                 week_before=progress.mean_of_window(values, today - dt.timedelta(days=7)),
@@ -314,7 +334,11 @@ def report_context(patient, plan, start: dt.date, end: dt.date, *, paper_size: s
         "steps": report["dose_steps"],
         "events": [e for e in record.events if start <= e.effective_date <= end],
         "adherence": adherence_rules.adherence(
-            today=end, days=(end - start).days + 1, due_days=due_days, logs=statuses
+            today=end,
+            days=(end - start).days + 1,
+            due_days=due_days,
+            logs=statuses,
+            counted_from=spec.counted_from,
         ),
         "missed_text": summary.dates_text(
             adherence_rules.missed_days(today=end, due_days=due_days, logs=statuses)

@@ -40,18 +40,30 @@ class Adherence:
         return self.rate is not None and self.rate < NON_ADHERENT_BELOW
 
 
+def counted(day: dt.date, logs: Mapping[dt.date, str], counted_from: dt.date | None) -> bool:
+    """Whether a due day counts for adherence and the missed-dose rules: a day before the
+    patient joined counts only if they reported it (when joining they could log only two
+    past days, so the others are unknown, not missed)."""
+    return counted_from is None or day >= counted_from or day in logs
+
+
 def adherence(
     *,
     today: dt.date,
     days: int,
     due_days: Iterable[dt.date],
     logs: Mapping[dt.date, str],
+    counted_from: dt.date | None = None,
 ) -> Adherence:
     """Over the `days` local days ending today. Tonight counts only once it is logged:
     a dose is not missed before the day is over."""
     start = today - dt.timedelta(days=days - 1)
     # A set: a day listed twice is still one dose due.
-    due = {d for d in due_days if start <= d <= today and (d < today or d in logs)}
+    due = {
+        d
+        for d in due_days
+        if start <= d <= today and (d < today or d in logs) and counted(d, logs, counted_from)
+    }
     taken = sum(1 for d in due if logs.get(d) == TAKEN)
     return Adherence(days=days, due=len(due), taken=taken)
 
@@ -69,10 +81,16 @@ def streak(*, today: dt.date, due_days: Iterable[dt.date], logs: Mapping[dt.date
         elif day == today and status is None:
             continue
         else:
-            break
+            break  # a miss, a skip, or a day before joining that nobody knows about
     return count
 
 
-def missed_days(*, today: dt.date, due_days: Iterable[dt.date], logs: Mapping[dt.date, str]):
-    """Due days before today with nothing logged."""
-    return [d for d in due_days if d < today and d not in logs]
+def missed_days(
+    *,
+    today: dt.date,
+    due_days: Iterable[dt.date],
+    logs: Mapping[dt.date, str],
+    counted_from: dt.date | None = None,
+):
+    """Due days before today with nothing logged (not counting days before joining)."""
+    return [d for d in due_days if d < today and d not in logs and counted(d, logs, counted_from)]

@@ -353,3 +353,150 @@ def check_undo(inputs: Inputs, day: dt.date, now: dt.datetime) -> Refusal | None
     ):
         return Refusal("Only tonight's entry can be undone.")
     return None
+
+
+# Joining part-way through a plan --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A past night the patient reports when joining, on their word."""
+
+    day: dt.date
+    status: str  # "taken" or "skipped" (a night they say they missed)
+    dose_mg: Decimal
+    taken_at: dt.datetime | None  # their usual dose time that night; None for a miss
+
+
+def reportable_days(inputs: Inputs, now: dt.datetime) -> list[dt.date]:
+    """The nights a patient who started before joining may report in one step: every due,
+    unlogged date from the plan's start up to (not including) the day they joined and the
+    date whose window is open now, in date order. The open date is Today's to log, with the
+    time it is taken; nights after joining are logged as they come."""
+    joined = inputs.spec.counted_from
+    if inputs.blocked or joined is None:
+        return []
+    clock = inputs.clock
+    before = min(clock.window_day(now), clock.local_date(now), joined)
+    if before <= inputs.spec.start_date:
+        return []
+    spec = _spec_at(inputs, clock.window_day(now))
+    return [
+        d.day
+        for d in engine.schedule(spec, until=before - dt.timedelta(days=1))
+        if d.is_due and d.day not in inputs.logs
+    ]
+
+
+def joining_report(inputs: Inputs, now: dt.datetime, taken: set[dt.date]) -> list[Reported]:
+    """What to record for the reportable nights: `taken` ones as taken at the usual dose
+    time (two nights are then a day apart, so the spacing rule holds, and the last is
+    before the open window), the others as missed on purpose (skipped). Each dose is the
+    schedule's for that night with the whole report applied, as the decision would say."""
+    days = reportable_days(inputs, now)
+    unknown = set(taken) - set(days)
+    if unknown:
+        raise ValueError(f"Not reportable: {sorted(unknown)}")
+    if not days:
+        return []
+    statuses = {day: (TAKEN if day in taken else SKIPPED) for day in days}
+    logged = {day: entry.status for day, entry in inputs.logs.items()} | statuses
+    spec = replace(inputs.spec, logged=logged, as_of=inputs.clock.window_day(now))
+    schedule = {d.day: d for d in engine.schedule(spec, until=days[-1], since=days[0])}
+    return [
+        Reported(
+            day=day,
+            status=statuses[day],
+            dose_mg=schedule[day].dose_mg,
+            taken_at=inputs.clock.scheduled(day) if statuses[day] == TAKEN else None,
+        )
+        for day in days
+    ]
+
+
+# Changing the clock (time zone, dose time) or the liquid's strength ---------------------
+
+
+def place(zone: dt.tzinfo) -> str:
+    """A zone as people say it: "Kolkata", "New York", "UTC"."""
+    key = getattr(zone, "key", None) or str(zone)
+    return key.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """What a new clock or strength means for the dose now, before it is saved."""
+
+    before: Decision
+    after: Decision
+    lines: tuple[str, ...]
+
+
+def mg(dose: Decimal) -> str:
+    """A dose as clinics write it: 1.5, 3.0, 0.75 mg (never 1.50 or 3)."""
+    text = f"{dose.quantize(Decimal('0.01')):f}"
+    return f"{text[:-1] if text.endswith('0') else text} mg"
+
+
+def _dose_words(d: Decision) -> str:
+    words = mg(d.due.dose_mg) if d.due.dose_mg is not None else ""
+    if d.liquid is not None:
+        words += f" = {d.liquid.ml} mL"
+    return words
+
+
+def clock_change(
+    inputs: Inputs,
+    now: dt.datetime,
+    *,
+    clock: Clock,
+    concentration_mg_per_ml: Decimal | None,
+) -> ClockChange:
+    """The decision now under the new clock and strength, in the patient's words. Nothing
+    else changes: the dose log keeps the instants doses were taken, so the 6-hour spacing
+    and the windows are checked against the new clock exactly as Today will check them."""
+    before = decide(inputs, now)
+    changed = replace(inputs, clock=clock, concentration_mg_per_ml=concentration_mg_per_ml)
+    after = decide(changed, now)
+    old, new = inputs.clock, clock
+    old_today, new_today = before.local_today, after.local_today
+    here, there = place(old.zone), place(new.zone)
+    lines = []
+    if inputs.blocked or not after.due.is_due:
+        lines.append("No dose is due now, so nothing changes tonight.")
+        return ClockChange(before, after, tuple(lines))
+    if after.dose_day < new_today:
+        end = new.window(after.dose_day)[1]
+        lines.append(
+            f"Last night's dose ({_dose_words(after)}) can still be logged until "
+            f"{when(end, new, new_today)}, {there} time."
+        )
+    else:
+        lines.append(
+            f"Your next dose ({_dose_words(after)}) will be due at "
+            f"{when(after.scheduled_at, new, new_today)}, {there} time."
+        )
+    if after.liquid is not None and after.liquid.warning:
+        lines.append(after.liquid.warning)
+    allowed_from = after.take.allowed_from if after.take else None
+    if after.last_taken_at is not None:
+        said = f"Your last dose was at {when(after.last_taken_at, old, old_today)}, {here} time"
+        if after.can_take:
+            lines.append(f"{said}, so you can take the next one now.")
+        elif allowed_from is not None:
+            lines.append(
+                f"{said}, so the next may be taken from "
+                f"{when(allowed_from, new, new_today)}, {there} time."
+            )
+        else:
+            lines.append(f"{said}. {after.take.reason}")
+    elif after.can_take:
+        lines.append("You can take it now.")
+    elif allowed_from is not None:
+        lines.append(f"It can be taken from {when(allowed_from, new, new_today)}, {there} time.")
+    if before.due.dose_mg != after.due.dose_mg and before.due.dose_mg is not None:
+        lines.append(
+            f"That is the dose for {after.dose_day:%A %-d %B}: "
+            f"{mg(before.due.dose_mg)} was the dose for {before.dose_day:%A %-d %B}."
+        )
+    return ClockChange(before, after, tuple(lines))

@@ -214,3 +214,21 @@ class MedicinesChangedForm(SafetyForm):
                 "Please check your answers.",
             )
         return cleaned
+
+
+class JoiningReportForm(forms.Form):
+    """The nights before joining, in one step: all ticked, untick the ones missed."""
+
+    taken = forms.TypedMultipleChoiceField(
+        label="The nights you took it",
+        coerce=dt.date.fromisoformat,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick any night you missed. We record these on your word.",
+        error_messages={"invalid_choice": "Please tick only nights from the list."},
+    )
+
+    def __init__(self, *args, days: list[dt.date], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["taken"].choices = [(d.isoformat(), f"{d:%A %-d %B}") for d in days]
+        self.fields["taken"].initial = [d.isoformat() for d in days]

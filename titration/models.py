@@ -133,6 +133,10 @@ class Plan(models.Model):
     custom_steps = models.JSONField(default=list, blank=True)
     # The step the plan starts on (a changed plan keeps the steps below the current dose).
     start_step = models.PositiveSmallIntegerField(default=0)
+    # A plan begun before the patient joined: the day they joined. Due days before it with
+    # nothing logged are unknown to the app (it could record only two past days), so they
+    # count as neither missed nor taken.
+    tracked_from = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PlanQuerySet.as_manager()
@@ -176,6 +180,7 @@ class Plan(models.Model):
             logged=logged or {},
             as_of=as_of,
             start_index=self.start_step,
+            counted_from=self.tracked_from,
         )
 
     def planned_dose_on(self, day: dt.date) -> engine.DayDose:
@@ -268,6 +273,8 @@ class DoseLog(models.Model):
         APP = "app", "App"
         EMAIL = "email", "Email link"
         DEMO = "demo", "Demo data"
+        # Taken or missed before the patient joined, on their word, at onboarding.
+        REPORTED = "reported", "Reported by the patient when joining"
 
     # No index of its own: the one-per-day constraint's index (patient, date) serves every
     # lookup by patient, in date order, and each dose saved updates one index fewer.
@@ -299,6 +306,10 @@ class DoseLog(models.Model):
 
     def __str__(self):
         return f"{self.patient} {self.date} {self.status}"
+
+    @property
+    def is_reported_when_joining(self):
+        return self.source == self.Source.REPORTED
 
 
 class SupplyEntry(models.Model):

@@ -19,6 +19,8 @@ from accounts.forms import (
 from accounts.models import PatientProfile
 
 from . import selectors, services, views
+from .access import plan_required
+from .forms import JoiningReportForm
 
 # One short question per screen, in this order.
 ONBOARDING_STEPS = ["safety", "time-zone", "dose-time", "formulation", "start"]
@@ -106,7 +108,7 @@ def _start_step(request, profile):
     form = StartDateForm(_form_data(request), today=profile.local_today())
     if request.method == "POST" and form.is_valid():
         try:
-            services.plan_start(
+            plan = services.plan_start(
                 patient=request.user,
                 start_date=form.cleaned_data["start_date"],
                 protocol=form.cleaned_data["protocol"] or "standard",
@@ -114,6 +116,8 @@ def _start_step(request, profile):
             )
         except services.PlanNotAllowed:
             return None, redirect("onboarding_stop")
+        if selectors.reportable_days(request.user, plan):
+            return None, redirect("onboarding_history")
         messages.success(request, "Your plan is ready. Here is your dose for tonight.")
         return None, redirect("today")
     return form, None
@@ -167,3 +171,27 @@ def onboarding_step(request, step):
         "zone_names": TimeZoneForm.zone_names() if step == "time-zone" else (),
     }
     return render(request, "accounts/onboarding_step.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@plan_required
+def onboarding_history(request, plan):
+    """Started before joining: the nights since the first dose, in one step, on the
+    patient's word. Only nights before the one whose dose can be logged now are listed."""
+    days = selectors.reportable_days(request.user, plan)
+    if not days:
+        return redirect("today")
+    form = JoiningReportForm(_form_data(request), days=days)
+    if request.method == "POST" and form.is_valid():
+        logs = services.doses_report_when_joining(
+            patient=request.user, plan=plan, taken_days=set(form.cleaned_data["taken"])
+        )
+        taken = sum(log.status == "taken" for log in logs)
+        messages.success(
+            request,
+            f"Saved: {taken} of {len(logs)} night{'s' if len(logs) != 1 else ''} taken before "
+            "you joined. Here is your dose now.",
+        )
+        return redirect("today")
+    context = {"form": form, "first": days[0], "last": days[-1], "count": len(days)}
+    return render(request, "titration/joining_history.html", context)

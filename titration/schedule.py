@@ -106,6 +106,9 @@ class PlanSpec:
     # The step the plan starts on: a changed plan keeps the steps below the current dose, so
     # stepping back stays possible after a target change.
     start_index: int = 0
+    # The day the patient joined: a due day before it with nothing logged is unknown, not
+    # missed (they could log only the last two days), so it holds nothing back.
+    counted_from: dt.date | None = None
 
 
 def protocol_steps(
@@ -244,11 +247,12 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
     waiting_for_doses = False
 
     # Locals, not attribute lookups: every page walks each day of the plan once.
-    start, as_of, logged, worst_by_day = (
+    start, as_of, logged, worst_by_day, counted_from = (
         plan.start_date,
         plan.as_of,
         plan.logged,
         plan.worst_side_effect_by_day,
+        plan.counted_from,
     )
     one_day = dt.timedelta(days=1)
     day = min(start, since)
@@ -328,6 +332,8 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
             entry = logged.get(day)
             if entry == "taken":
                 missed_run, taken_run = 0, taken_run + 1
+            elif entry is None and counted_from is not None and day < counted_from:
+                pass  # before the patient joined: not known, so neither missed nor taken
             elif entry is None:
                 missed_run, taken_run = missed_run + 1, 0
             else:  # a deliberate skip is not "missed", but it breaks a run of taken doses
@@ -337,6 +343,27 @@ def _walk(plan: PlanSpec, until: dt.date, since: dt.date | None = None) -> Itera
             if waiting_for_doses and taken_run >= TAKEN_IN_A_ROW_TO_RESUME:
                 waiting_for_doses = False
         day += one_day
+
+
+def steps_continuing(
+    steps: Sequence[Step], current: DayDose, ahead: Sequence[Step], target: Decimal
+) -> tuple[tuple[Step, ...], int]:
+    """The steps of a changed plan that carries on from today's dose, and the index of the
+    step it starts on: the steps below today's dose stay (so stepping back stays possible),
+    today's dose finishes its days, then the chosen protocol's steps above it (`ahead`)
+    climb to the target."""
+    if current.dose_mg is None:
+        raise ValueError("The plan has no current dose to continue from.")
+    dose = min(current.dose_mg, target)
+    current_step = steps[current.step_index]
+    left = max((current_step.min_days or 0) - current.days_on_step, 1)
+    lower = [Step(s.dose_mg, s.min_days or 7) for s in steps if s.dose_mg < dose]
+    higher = [s for s in ahead if s.dose_mg > dose]
+    new = [*lower, Step(dose, left if higher else None)]
+    new += [
+        Step(s.dose_mg, s.min_days if i < len(higher) - 1 else None) for i, s in enumerate(higher)
+    ]
+    return tuple(new), len(lower)
 
 
 def dose_on(plan: PlanSpec, day: dt.date) -> DayDose:

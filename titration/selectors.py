@@ -123,6 +123,26 @@ def _inputs(plan, profile, *, events, logs, worst_by_day, blocked) -> decision.I
     )
 
 
+def reportable_days(patient, plan: Plan, now: dt.datetime | None = None) -> list[dt.date]:
+    """The nights before joining that the patient may still report (decision.reportable_days)."""
+    now = now or timezone.now()
+    return decision.reportable_days(record_of(patient, plan, now=now).inputs, now)
+
+
+def profile_change_preview(
+    patient, plan: Plan, changed, now: dt.datetime | None = None
+) -> decision.ClockChange:
+    """What a changed profile (`changed`: an unsaved copy with the new time zone, dose
+    time or strength) means for the dose now, from the decision under the new clock."""
+    now = now or timezone.now()
+    return decision.clock_change(
+        record_of(patient, plan, now=now).inputs,
+        now,
+        clock=clock_of(changed),
+        concentration_mg_per_ml=changed.concentration_mg_per_ml if changed.is_liquid else None,
+    )
+
+
 def dose_decision(patient, plan: Plan, now: dt.datetime | None = None) -> decision.Decision:
     now = now or timezone.now()
     return record_of(patient, plan, now=now).decide(now)
@@ -308,10 +328,10 @@ def tonight(patient, plan: Plan, now: dt.datetime | None = None, record=None) ->
         missed_earlier=missed_earlier,
         hold_reason=_hold_reason(record.events, due) if due.status == engine.DayStatus.HELD else "",
         adherence_7=adherence_rules.adherence(
-            today=today, days=7, due_days=due_days, logs=statuses
+            today=today, days=7, due_days=due_days, logs=statuses, counted_from=spec.counted_from
         ),
         adherence_28=adherence_rules.adherence(
-            today=today, days=28, due_days=due_days, logs=statuses
+            today=today, days=28, due_days=due_days, logs=statuses, counted_from=spec.counted_from
         ),
         streak=adherence_rules.streak(today=today, due_days=due_days, logs=statuses),
         step_back_offer=None if first_step else trigger,
@@ -333,6 +353,7 @@ class DayRow:
     status: str  # taken, skipped, missed, held, paused, stopped, due, upcoming
     step_changes: bool
     late: bool
+    reported: bool = False  # recorded on the patient's word when they joined
 
 
 def day_rows(patient, record: Record, since: dt.date, until: dt.date, now=None) -> list[DayRow]:
@@ -345,6 +366,10 @@ def day_rows(patient, record: Record, since: dt.date, until: dt.date, now=None) 
             status = log.status
         elif not d.is_due:
             status = d.status.value
+        elif d.day < d_now.window_day and not adherence_rules.counted(
+            d.day, d_now.spec.logged, d_now.spec.counted_from
+        ):
+            status = "unknown"  # before the patient joined, and not reported
         elif d.day < d_now.window_day:
             status = "missed"
         elif d.day == d_now.dose_day:
@@ -362,6 +387,7 @@ def day_rows(patient, record: Record, since: dt.date, until: dt.date, now=None) 
                 status=status,
                 step_changes=previous_dose is not None and d.dose_mg != previous_dose,
                 late=bool(log and log.is_late_entry),
+                reported=bool(log and log.is_reported_when_joining),
             )
         )
         if d.dose_mg is not None:

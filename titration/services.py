@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import PatientProfile
 
 from . import decision, selectors
@@ -96,7 +97,14 @@ def plan_start(
             "A plan can't start in the app until the safety questions are answered "
             "and your prescriber has confirmed LDN is safe with your other medicines."
         )
-    plan = Plan(patient=patient, protocol=protocol, start_date=start_date, target_mg=target_mg)
+    today = patient.profile.local_today()
+    plan = Plan(
+        patient=patient,
+        protocol=protocol,
+        start_date=start_date,
+        target_mg=target_mg,
+        tracked_from=today if start_date < today else None,
+    )
     plan.full_clean()
     plan.save()
     PlanEvent.objects.create(
@@ -179,6 +187,39 @@ def dose_log(
         raise DoseRefused(decision.Refusal("That dose is already logged.")) from None
     _record_changed(patient, now)
     return log
+
+
+@transaction.atomic
+def doses_report_when_joining(
+    *, patient, plan: Plan, taken_days: set[dt.date], now: dt.datetime | None = None
+) -> list[DoseLog]:
+    """Record the nights before joining in one step, on the patient's word: `taken_days` as
+    taken, every other reportable night as missed. A second submit finds nothing left to
+    report and records nothing."""
+    now = now or timezone.now()
+    PatientProfile.objects.select_for_update().filter(user=patient).first()
+    record = selectors.record_of(patient, plan, now=now)
+    reportable = set(decision.reportable_days(record.inputs, now))
+    report = decision.joining_report(record.inputs, now, set(taken_days) & reportable)
+    logs = DoseLog.objects.bulk_create(
+        [
+            DoseLog(
+                patient=patient,
+                plan=plan,
+                date=night.day,
+                status=night.status,
+                dose_mg=night.dose_mg,
+                skip_reason="" if night.status == DoseLog.Status.TAKEN else "Missed before joining",
+                source=DoseLog.Source.REPORTED,
+                logged_at=now,
+                taken_at=night.taken_at,
+            )
+            for night in report
+        ]
+    )
+    if logs:
+        _record_changed(patient, now)
+    return logs
 
 
 @transaction.atomic
@@ -293,6 +334,46 @@ def plan_dose_time_switch(*, plan: Plan, actor, day: dt.date, dose_time: str, re
 
 
 @transaction.atomic
+def profile_dose_clock_change(
+    *, patient, time_zone: str, dose_time: str, reminder_time: dt.time, now=None
+) -> PatientProfile:
+    """Save a new time zone or dose time from the profile. The dose log keeps the instants
+    doses were taken, so the decision checks spacing and windows against the new clock; a
+    switch between bedtime and morning is recorded in the plan's story, as the morning
+    suggestion's answer is. Saving the same values again changes nothing."""
+    profile = PatientProfile.objects.select_for_update().get(user=patient)
+    switched = profile.dose_time != dose_time
+    account_services.profile_update(
+        profile=profile, time_zone=time_zone, dose_time=dose_time, reminder_time=reminder_time
+    )
+    plan = selectors.current_plan(patient)
+    if switched and plan is not None:
+        _event_append(
+            plan=plan,
+            kind=PlanEvent.Kind.DOSE_TIME,
+            day=profile.local_today(now),
+            actor=patient,
+            reason=f"Changed in the profile to {profile.get_dose_time_display().lower()}",
+        )
+    _record_changed(patient, now)
+    patient.profile = profile
+    return profile
+
+
+@transaction.atomic
+def profile_medicine_change(
+    *, patient, formulation: str, concentration_mg_per_ml, now=None
+) -> PatientProfile:
+    profile = PatientProfile.objects.select_for_update().get(user=patient)
+    account_services.profile_update(
+        profile=profile, formulation=formulation, concentration_mg_per_ml=concentration_mg_per_ml
+    )
+    _record_changed(patient, now)
+    patient.profile = profile
+    return profile
+
+
+@transaction.atomic
 def plan_keep_time(*, plan: Plan, actor, day: dt.date, reason: str) -> PlanEvent:
     return _event_append(
         plan=plan, kind=PlanEvent.Kind.KEEP_TIME, day=day, actor=actor, reason=reason
@@ -389,21 +470,12 @@ def plan_change(
     current = _current_due(plan, day)
     start_step = 0
     if custom_steps is None:
-        if current.dose_mg is None:
-            raise PlanChangeNotAllowed("The plan has no current dose to continue from.")
-        dose = min(current.dose_mg, target)
         ahead = engine.protocol_steps(protocol, target, _steps_of(plan.custom_steps))
-        current_step = plan.steps()[current.step_index]
-        left = max((current_step.min_days or 0) - current.days_on_step, 1)
-        lower = [s for s in plan.steps() if s.dose_mg < dose]
-        higher = [s for s in ahead if s.dose_mg > dose]
-        custom_steps = [{"dose_mg": str(s.dose_mg), "min_days": s.min_days or 7} for s in lower]
-        custom_steps += [{"dose_mg": str(dose), "min_days": left if higher else None}]
-        custom_steps += [
-            {"dose_mg": str(s.dose_mg), "min_days": s.min_days if i < len(higher) - 1 else None}
-            for i, s in enumerate(higher)
-        ]
-        start_step = len(lower)
+        try:
+            steps, start_step = engine.steps_continuing(plan.steps(), current, ahead, target)
+        except ValueError as exc:
+            raise PlanChangeNotAllowed(str(exc)) from None
+        custom_steps = [{"dose_mg": str(s.dose_mg), "min_days": s.min_days} for s in steps]
     errors = engine.validate_custom_steps(_steps_of(custom_steps))
     if errors:
         raise PlanChangeNotAllowed(" ".join(errors))

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import onboarding, views
+from . import onboarding, profile, views
 
 urlpatterns = [
     path("welcome/", onboarding.onboarding, name="onboarding"),
     path("welcome/stop/", onboarding.onboarding_stop, name="onboarding_stop"),
+    path("welcome/so-far/", onboarding.onboarding_history, name="onboarding_history"),
     path("welcome/<slug:step>/", onboarding.onboarding_step, name="onboarding_step"),
+    path("settings/profile/", profile.profile, name="profile"),
     path("today/", views.today, name="today"),
     path("dose/take/", views.dose_take, name="dose_take"),
     path("dose/skip/", views.dose_skip, name="dose_skip"),

@@ -1,8 +1,9 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,12 +22,22 @@ def _render_today(request, plan, *, status=200, error="", now=None):
     record = selectors.record_of(request.user, plan, now=now)
     t = selectors.tonight(request.user, plan, now=now, record=record)
     diary_done = symptom_selectors.diary_entry(request.user, t.local_today) is not None
-    context = {"t": t, "dose_error": error, "diary_done": diary_done}
+    context = {
+        "t": t,
+        "reportable": bool(decision.reportable_days(record.inputs, now)),
+        "dose_error": error,
+        "diary_done": diary_done,
+        "week_lines": symptom_selectors.weekly_summary(request.user, t.local_today),
+    }
     if request.htmx:
-        return render(request, "titration/today.html#dose-card", context, status=status)
+        # The card that was tapped, and "Your week" out of band: its counts just changed.
+        card = render_to_string("titration/today.html#dose-card", context, request=request)
+        week = render_to_string(
+            "titration/today.html#week-card", {**context, "oob": True}, request=request
+        )
+        return HttpResponse(card + week, status=status)
     context.update(
         questionnaires=symptom_selectors.open_questionnaires(request.user, plan, t.local_today),
-        week_lines=symptom_selectors.weekly_summary(request.user, t.local_today),
         supply=selectors.supply_status(request.user, plan, now=now, record=record),
     )
     return render(request, "titration/today.html", context, status=status)
@@ -136,7 +147,8 @@ def dose_skip(request, plan):
     form = SkipForm(request.POST or None, morning=morning, earlier=d.is_earlier_day)
     if request.method == "POST" and form.is_valid():
         return _log_from_card(request, plan, DoseLog.Status.SKIPPED, form.cleaned_data["reason"])
-    return render(request, "titration/skip.html", {"form": form, "d": d})
+    context = {"form": form, "d": d, "yesterday": d.local_today - dt.timedelta(days=1)}
+    return render(request, "titration/skip.html", context)
 
 
 @require_POST
@@ -246,6 +258,13 @@ def plan_hold(request, plan):
 def step_back(request, plan):
     """Offered after a severe side effect or three moderate days: one confirm goes back."""
     t = selectors.tonight(request.user, plan)
+    if t.step_back_unavailable:
+        messages.info(
+            request,
+            "You are already on the lowest dose of your plan, so there is no step back. "
+            "Please contact your prescriber about the side effects.",
+        )
+        return redirect("today")
     if t.step_back_offer is None:
         messages.info(request, "There is no step back to decide on right now.")
         return redirect("today")

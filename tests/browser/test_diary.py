@@ -113,6 +113,6 @@ def test_the_diary_can_be_filled_and_saved_with_the_keyboard_alone(
     page.goto("/progress/")
     # The chart's text summary: the first week's mean (6.0) against this week's (today's 3).
     expect(page.locator("#pain-summary")).to_have_text(
-        "Pain 6.0 → 3.0, 50% lower than your baseline."
+        "Pain 6.0 → 3.0, 50% lower than your baseline. Your baseline is the mean of 7 diary days."
     )
     check_page("progress")

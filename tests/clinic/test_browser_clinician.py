@@ -74,7 +74,7 @@ def test_a_clinician_approves_a_held_step_up_and_the_patient_sees_it(
     page.goto("/clinic/")
     table = page.get_by_role("table")
     expect(table).to_contain_text("Alex")
-    expect(table).to_contain_text("Held")
+    expect(table).to_contain_text("On hold, as asked")  # the patient asked to hold
     expect(table).to_contain_text("Severe side effect")
     check_page("panel")
 
@@ -94,7 +94,10 @@ def test_a_clinician_approves_a_held_step_up_and_the_patient_sees_it(
     check_page("plan-control")
     step_up = page.locator("form").filter(has=page.locator("input[value=step_up]"))
     step_up.get_by_label("Message to the patient").fill("Side effects settled: up to 4.5 mg")
-    step_up.get_by_role("button", name="Approve the next step").click()
+    step_up.get_by_role("button", name="Preview: approve the next step").click()
+    expect(page.get_by_test_id("change-preview")).to_contain_text("Tonight 4.5 mg.")
+    check_page("step-up-preview")
+    page.get_by_role("button", name="Confirm: approve the next step").click()
     expect(page.locator("#plan-status")).to_contain_text("4.5 mg")
     check_page("step-up-approved")
 

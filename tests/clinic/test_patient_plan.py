@@ -17,8 +17,10 @@ def url(linked_patient):
     return reverse("clinic:patient_plan", args=[linked_patient.pk])
 
 
-def post(client, url, change, **fields):
+def post(client, url, change, confirm=True, **fields):
     data = {"change": change, **{f"{change}-{k}": v for k, v in fields.items()}}
+    if confirm:
+        data["confirm"] = "yes"  # the second press, on the preview
     return client.post(url, data)
 
 
@@ -74,10 +76,11 @@ def test_hold_step_back_pause_resume_and_stop_are_clinician_events(
 ):
     add_history(linked_patient, days=21)
     mfa_login(client, doctor)
-    post(client, url, "hold", days="5", reason="Wait a few days")
-    assert latest_event(linked_patient).days == 5
     post(client, url, "step_back", reason="Back to 3 mg")
     assert latest_event(linked_patient).kind == "step_back"
+    # Below the target again, a hold means something.
+    post(client, url, "hold", days="5", reason="Wait a few days")
+    assert latest_event(linked_patient).days == 5
     post(client, url, "pause", reason="Surgery")
     assert latest_event(linked_patient).kind == "pause"
     post(client, url, "resume", reason="")
@@ -128,6 +131,73 @@ def test_a_change_the_plan_cannot_take_is_explained(client, linked_patient, doct
     mfa_login(client, doctor)
     # Day 21 of the standard plan is the last step: there is no step up.
     add_history(linked_patient, days=21)
+    assert "Approve the next step" not in client.get(url).content.decode()
     response = post(client, url, "step_up", reason="")
     assert response.status_code == 400
-    assert "already at its last step" in response.content.decode()
+    assert "That change doesn&#x27;t fit the plan today." in response.content.decode()
+    assert latest_event(linked_patient).kind == "start"
+
+
+# Only the changes that fit, each previewed before it is recorded.
+
+
+def test_a_change_is_previewed_and_recorded_only_on_the_second_press(
+    client, linked_patient, doctor, url
+):
+    add_history(linked_patient, days=21)
+    mfa_login(client, doctor)
+    response = post(client, url, "step_back", confirm=False, reason="Back to 3 mg")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "If you confirm" in body
+    assert "Tonight 3.0 mg; 4.5 mg from 27 November." in body
+    assert "Confirm: step back" in body
+    assert latest_event(linked_patient).kind == "start"
+    post(client, url, "step_back", reason="Back to 3 mg")
+    assert latest_event(linked_patient).kind == "step_back"
+
+
+def test_a_held_step_up_is_offered_with_its_schedule_and_named_as_needing_a_decision(
+    client, linked_patient, doctor, url
+):
+    add_history(linked_patient, days=21)
+    plan = linked_patient.plans.get()
+    PlanEvent.objects.create(
+        plan=plan, kind="hold", effective_date=TODAY - dt.timedelta(days=7), actor=linked_patient
+    )
+    mfa_login(client, doctor)
+    body = client.get(url).content.decode()
+    assert "Approve the next step" in body and "End the hold" in body
+    body = post(client, url, "step_up", confirm=False, reason="").content.decode()
+    assert "Tonight 4.5 mg." in body
+
+
+def test_the_first_step_offers_no_step_back_and_a_stopped_plan_offers_nothing(
+    client, linked_patient, doctor, url
+):
+    plan = linked_patient.plans.get()
+    plan.start_date = TODAY
+    plan.save(update_fields=["start_date"])
+    mfa_login(client, doctor)
+    body = client.get(url).content.decode()
+    assert "Step back" not in body and "Approve the next step" not in body
+    assert "Hold at this dose" in body and "Pause" in body
+    post(client, url, "stop", reason="Not for now")
+    body = client.get(url).content.decode()
+    assert "there is nothing to change" in body
+    assert "Preview:" not in body
+
+
+def test_a_big_target_rise_needs_the_tick_after_the_preview(client, linked_patient, doctor, url):
+    plan = linked_patient.plans.get()
+    plan.start_date = TODAY
+    plan.save(update_fields=["start_date"])
+    mfa_login(client, doctor)
+    body = post(
+        client, url, "custom", confirm=False, steps="4 mg", reason="Straight to 4 mg"
+    ).content.decode()
+    assert "Tonight 4.0 mg." in body
+    assert "raises the dose by more than 1.5 mg at once" in body
+    response = post(client, url, "custom", steps="4 mg", reason="Straight to 4 mg")
+    assert "Tick the confirmation" in response.content.decode()
+    assert Plan.objects.filter(patient=linked_patient).count() == 1

@@ -12,7 +12,6 @@ URL = "/settings/reminders/"
 def _post(client, **overrides):
     data = {
         "reminders_enabled": "on",
-        "reminder_time": "22:15",
         "nudge_enabled": "on",
         "travel": "follow",
         "home_time_zone": "",
@@ -57,12 +56,14 @@ def test_a_refused_reminder_is_shown_as_not_delivered(patient_client, patient):
     assert b"Not delivered: your email provider refused it" in response.content
 
 
-def test_saving_changes_the_time_the_nudge_and_travel(patient_client, patient):
-    response = _post(patient_client, nudge_enabled=None, travel="home")
+def test_saving_changes_the_nudge_and_travel_but_not_the_dose_time(patient_client, patient):
+    before = patient.profile.reminder_time
+    response = _post(patient_client, nudge_enabled=None, travel="home", reminder_time="22:15")
 
     assert response.status_code == 302
     patient.profile.refresh_from_db()
-    assert patient.profile.reminder_time == dt.time(22, 15)
+    # The dose time is the profile's, changed there through the dose decision.
+    assert patient.profile.reminder_time == before
     saved = ReminderSettings.objects.get(patient=patient)
     assert (saved.nudge_enabled, saved.travel, saved.home_time_zone) == (
         False,
@@ -86,10 +87,11 @@ def test_switching_reminders_off_cancels_what_is_waiting(patient_client, patient
     assert row.status == Reminder.Status.CANCELLED
 
 
-def test_a_bad_time_gets_a_plain_message(patient_client):
-    response = _post(patient_client, reminder_time="late")
+def test_the_page_names_the_dose_time_and_links_the_profile(patient_client):
+    body = patient_client.get(URL).content.decode()
 
-    assert b"Please enter a time like 21:30." in response.content
+    assert "Your reminder comes at your dose time" in body
+    assert body.count('href="/settings/profile/"') == 2  # the time, and travel's help text
 
 
 def test_an_unknown_home_time_zone_is_refused(patient_client):

@@ -165,6 +165,15 @@ MATRIX = {
         "login 200 200 404 404 404 login 404",
         "login 400 400 404 404 404 login 404",  # an empty form: the messages, not a save
     ),
+    "profile": (
+        "login 200 200 404 404 404 login 404",
+        "login 200 200 404 404 404 login 404",
+    ),
+    # Patients whose plan began in the app have no nights before joining to report.
+    "onboarding_history": (
+        "login today today 404 404 404 login 404",
+        "login today today 404 404 404 login 404",
+    ),
     "data_export": (
         "login 405 405 405 405 405 login 405",
         "login reauth reauth 404 404 404 login 404",

@@ -222,7 +222,7 @@ def test_the_patient_carries_the_apps_identifier_name_and_birth_date(patient, se
     assert app == {
         "use": "usual",
         "system": "https://tracker.example.org/fhir/patient",
-        "value": str(patient.pk),
+        "value": patient.record_id,  # the ID printed on the doctor report
     }
     assert mrn["value"] == "RX-0042"
     assert mrn["type"]["coding"][0]["code"] == "MR"
@@ -231,7 +231,7 @@ def test_the_patient_carries_the_apps_identifier_name_and_birth_date(patient, se
     assert resource["meta"]["profile"] == [fhir.PROFILE["Patient"]]
     entry = bundle["entry"][0]
     assert entry["request"]["ifNoneExist"] == (
-        f"identifier=https://tracker.example.org/fhir/patient|{patient.pk}"
+        f"identifier=https://tracker.example.org/fhir/patient|{patient.record_id}"
     )
 
 

@@ -112,7 +112,9 @@ def test_patterns_appear_once_there_are_enough_days(client, tracked):
 def test_another_patients_diary_never_appears(client, tracked, other_patient):
     DiaryEntry.objects.create(patient=other_patient, date=TODAY, pain=10)
     other = page(client, other_patient)
-    assert "Pain 10.0 → 10.0" in other
+    # One diary day on the first day of the plan is a baseline of one day: not compared yet.
+    assert "Pain: your baseline has 1 diary day so far." in other
+    assert "Pain 10.0 → 10.0" not in other
     assert "6.0 →" not in other and "4.2" not in other
     mine = page(client, tracked)
     assert PAIN_SUMMARY in mine

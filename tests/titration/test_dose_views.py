@@ -236,9 +236,9 @@ def test_reporting_opioids_after_the_plan_began_hides_the_dose(client, patient):
 
 
 # Session, user, profile lock, plan, events, logs, diary side effects, the opioid check,
-# the insert and the record-changed mark, then the card read again; session save. Fixed
-# whatever the history.
-DOSE_POST_QUERIES = 23
+# the insert and the record-changed mark, then the card read again, and the diary week for
+# the "Your week" card swapped beside it; session save. Fixed whatever the history.
+DOSE_POST_QUERIES = 24
 
 
 @pytest.mark.parametrize("days", [10, 90])

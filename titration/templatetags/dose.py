@@ -14,3 +14,10 @@ def mg(value):
     if text.endswith("0"):
         text = text[:-1]
     return text
+
+
+@register.filter
+def unstop(value):
+    """Text without its closing full stop, for a sentence that goes on after it: "(held for
+    a few more days)." rather than "(held for a few more days.).", "in a row." not "..."."""
+    return str(value or "").rstrip().rstrip(".")
