@@ -27,7 +27,7 @@ def download(client, url: str):
     assert "Your download has started" in page.content.decode()
     [file_url] = {
         reverse("download_file", args=[kind])
-        for kind in ("everything", "diary")
+        for kind in ("everything", "diary", "fhir")
         if reverse("download_file", args=[kind]) in page.content.decode()
     }
     return client.get(file_url)

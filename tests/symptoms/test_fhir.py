@@ -19,6 +19,7 @@ from titration import selectors as titration_selectors
 from titration import services as titration_services
 from titration.models import DoseLog, PlanEvent, SupplyEntry
 
+from ..downloads import download, just_logged_in
 from ..factories import ClinicianFactory, onboarded_patient
 
 pytestmark = pytest.mark.django_db
@@ -449,21 +450,21 @@ def test_a_round_trip_rebuilds_the_databases_doses_and_ratings(patient, kind):
 
 
 def test_a_patient_downloads_their_own_record_with_every_note(client, patient, other_patient):
-    client.force_login(patient)
-    response = client.get(reverse("export_fhir"))
+    # A button on the progress page: a POST behind a recent login, then the file.
+    just_logged_in(client, patient)
+    response = download(client, reverse("export_fhir"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/fhir+json"
+    assert response["Content-Disposition"].endswith('.json"')
     bundle = Bundle.model_validate(json.loads(response.content))
     assert bundle.type == "transaction"
     (person,) = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient"]
-    assert person.identifier[0].value == str(patient.pk)
+    assert person.identifier[0].value == patient.record_id
     assert "Private" in response.content.decode()
-    document = client.get(reverse("export_fhir") + "?type=document")
-    assert Bundle.model_validate(json.loads(document.content)).type == "document"
 
 
 def test_someone_logged_out_is_sent_to_log_in(client, patient):
-    response = client.get(reverse("export_fhir"))
+    response = client.post(reverse("export_fhir"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
 
