@@ -175,6 +175,9 @@ PUBLIC_VIEW_NAMES = frozenset(
         # Reminder emails: the signed confirmation pages and the pause (List-Unsubscribe) link.
         "reminder_action",
         "reminders_pause",
+        # The installable app: a browser fetches these before anyone logs in.
+        "web_manifest",
+        "service_worker",
         # The second step of a two-factor login: the person is not logged in until it passes.
         "mfa_authenticate",
         # Clinician accounts: sign-up (approved by an administrator) and an administrator's
