@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import PatientProfile
 from symptoms import selectors as symptom_selectors
 
-from . import decision, selectors, services
+from . import decision, refusals, selectors, services
 from .access import plan_required
 from .forms import HoldForm, LateDoseForm, SkipForm, SupplyForm
 from .models import DoseLog, SupplyEntry
@@ -36,7 +36,7 @@ def today(request, plan):
     if selectors.plan_blocked_by_screening(request.user):
         screening = selectors.latest_screening(request.user)
         return render(request, "titration/safety_stop.html", {"screening": screening})
-    return _render_today(request, plan)
+    return _render_today(request, plan, error=refusals.refusal_from(request))
 
 
 def _posted_day(request):

@@ -13,7 +13,7 @@ def _post(client, **overrides):
     data = {
         "reminders_enabled": "on",
         "reminder_time": "22:15",
-        "nudge_enabled": "on",
+        "repeat": "nudge",
         "travel": "follow",
         "home_time_zone": "",
     } | overrides
@@ -58,7 +58,7 @@ def test_a_refused_reminder_is_shown_as_not_delivered(patient_client, patient):
 
 
 def test_saving_changes_the_time_the_nudge_and_travel(patient_client, patient):
-    response = _post(patient_client, nudge_enabled=None, travel="home")
+    response = _post(patient_client, repeat="once", travel="home")
 
     assert response.status_code == 302
     patient.profile.refresh_from_db()
