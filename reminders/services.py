@@ -428,7 +428,11 @@ def reminder_link_act(*, claim: ActionClaim, now: dt.datetime | None = None):
         plan=plan,
         day=None,
         status=status,
-        source=DoseLog.Source.EMAIL,
+        source=(
+            DoseLog.Source.PUSH
+            if reminder.channel == Reminder.Channel.PUSH
+            else DoseLog.Source.EMAIL
+        ),
         now=now,
     )
 

@@ -131,6 +131,8 @@ def reminders_pause(request, token):
 def push_device_add(request):
     """The settings page's "Notify me on this device" posts the browser's subscription."""
     try:
+        if request.content_type != "application/json":
+            raise ValueError("not JSON")
         data = json.loads(request.body)
         keys = data.get("keys") or {}
         fields = {

@@ -177,7 +177,12 @@
             method: "POST",
             credentials: "same-origin",
             headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-            body: JSON.stringify({ client_id: item.client_id, pressed_at: item.pressed_at, fields: item.fields }),
+            body: JSON.stringify({
+              client_id: item.client_id,
+              pressed_at: item.pressed_at,
+              sent_at: new Date().toISOString(),
+              fields: item.fields,
+            }),
           }).then(function (response) {
             if (response.status >= 500 || response.status === 403 || response.status === 429) {
               throw new Error("try later");  // kept for the next time

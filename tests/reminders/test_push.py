@@ -256,7 +256,7 @@ def test_i_took_it_records_the_dose_once_and_confirms(client, delivered):
         "body": "Taken at 21:30. Sleep well.",
     }
     [log] = DoseLog.objects.filter(patient=patient)
-    assert (log.status, log.taken_at, log.source) == ("taken", NIGHT, DoseLog.Source.EMAIL)
+    assert (log.status, log.taken_at, log.source) == ("taken", NIGHT, DoseLog.Source.PUSH)
     assert again["recorded"] is False
     assert DoseLog.objects.count() == 1
 
