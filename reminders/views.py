@@ -175,41 +175,25 @@ def reminder_push_action(request, token):
         claim = tokens.action_claim(token)
         result = services.reminder_link_act(claim=claim)
     except tokens.BadLink:
-        return JsonResponse(
-            {
-                "recorded": False,
-                "url": refusals.today_url_saying(
-                    "That notification has expired. Here is your dose now."
-                ),
-            }
-        )
+        return _push_refused("That notification has expired. Here is your dose now.")
     except services.LinkUsed:
-        return JsonResponse(
-            {
-                "recorded": False,
-                "url": refusals.today_url_saying(
-                    "That notification was already used. Here is what is recorded."
-                ),
-            }
-        )
-    except titration_services.DoseRefused as exc:
-        return JsonResponse({"recorded": False, "url": refusals.today_url_saying(str(exc))})
-    except (services.LinkNoLongerValid, services.NoMoreSnoozes) as exc:
-        return JsonResponse({"recorded": False, "url": refusals.today_url_saying(str(exc))})
+        return _push_refused("That notification was already used. Here is what is recorded.")
+    except (
+        titration_services.DoseRefused,
+        services.LinkNoLongerValid,
+        services.NoMoreSnoozes,
+    ) as exc:
+        return _push_refused(str(exc))
+    # The confirmation shows on the lock screen too: no medicine, no dose.
     if claim.action == tokens.Action.SNOOZE:
-        return JsonResponse(
-            {
-                "recorded": True,
-                "title": "LDN Tracker",
-                "body": "We'll remind you again in 30 minutes.",
-            }
-        )
-    profile = result.patient.profile
-    taken_at = timezone.localtime(result.taken_at, profile.zone)
+        body = "We'll remind you again in 30 minutes."
+        return JsonResponse({"recorded": True, "title": "Reminder", "body": body})
+    taken_at = timezone.localtime(result.taken_at, result.patient.profile.zone)
     return JsonResponse(
-        {
-            "recorded": True,
-            "title": "Dose recorded",
-            "body": f"Taken at {taken_at:%H:%M}. Sleep well.",
-        }
+        {"recorded": True, "title": "Dose recorded", "body": f"Taken at {taken_at:%H:%M}."}
     )
+
+
+def _push_refused(reason: str) -> JsonResponse:
+    """The service worker opens Today, which says why (the reason travels signed)."""
+    return JsonResponse({"recorded": False, "url": refusals.today_url_saying(reason)})

@@ -253,7 +253,7 @@ def test_i_took_it_records_the_dose_once_and_confirms(client, delivered):
     assert answer == {
         "recorded": True,
         "title": "Dose recorded",
-        "body": "Taken at 21:30. Sleep well.",
+        "body": "Taken at 21:30.",
     }
     [log] = DoseLog.objects.filter(patient=patient)
     assert (log.status, log.taken_at, log.source) == ("taken", NIGHT, DoseLog.Source.PUSH)

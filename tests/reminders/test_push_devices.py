@@ -130,3 +130,19 @@ def test_choosing_push_and_every_30_minutes_is_saved(patient_client, patient):
     saved = patient.reminder_settings
     saved.refresh_from_db()
     assert (saved.repeat, saved.channel, saved.nudge_enabled) == ("every30", "both", False)
+
+
+def test_a_failed_notification_is_explained_on_the_settings_page(patient_client, patient):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reminders.models import Reminder
+
+    Reminder.objects.create(
+        patient=patient, local_date=dt.date(2026, 1, 15), due_at=timezone.now(),
+        channel="push", status="failed", detail="No device to notify.",
+    )  # fmt: skip
+    page = patient_client.get("/settings/reminders/").content.decode()
+    assert "Not shown: No device to notify." in page
+    assert "email provider" not in page
