@@ -169,9 +169,11 @@ def _minutes(n):
     return NIGHT + dt.timedelta(minutes=n)
 
 
-def _run_ticks(traveller, until_minutes):
-    """Beat every minute from the first reminder to `until_minutes`, sending what it queues."""
-    for minute in range(0, until_minutes + 1):
+def _run_ticks(traveller, until_minutes, *, start=0):
+    """Beat from the first reminder to `until_minutes`, sending what it queues. Every 5
+    minutes: each tick covers the window since the last, and every reminder here falls due
+    on a multiple of 5 minutes, so it is sent at its minute, as with a tick every minute."""
+    for minute in range(start, until_minutes + 1, 5):
         now = _minutes(minute)
         traveller.move_to(now)
         _tick_and_send(now)
@@ -205,9 +207,7 @@ def test_repeats_stop_as_soon_as_the_dose_is_logged(db, at_night, push_service):
 
     _run_ticks(at_night, 40)  # the first and one repeat
     DoseLogFactory(patient=patient, plan=current_plan(patient), taken_at=_minutes(40))
-    for minute in range(41, 151):
-        at_night.move_to(_minutes(minute))
-        _tick_and_send(_minutes(minute))
+    _run_ticks(at_night, 150, start=45)
 
     assert len(push_service.payloads_for(sub_id)) == 2
 
