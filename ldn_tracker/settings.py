@@ -6,6 +6,7 @@ stops start-up with a message naming it. Every variable is listed in the README.
 """
 
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -184,6 +185,11 @@ PUBLIC_VIEW_NAMES = frozenset(
         # Reminder emails: the signed confirmation pages and the pause (List-Unsubscribe) link.
         "reminder_action",
         "reminders_pause",
+        # The installable app: a browser fetches these before anyone logs in, and a
+        # notification's buttons post with their signed token alone.
+        "web_manifest",
+        "service_worker",
+        "reminder_push_action",
         # The second step of a two-factor login: the person is not logged in until it passes.
         "mfa_authenticate",
         # Clinician accounts: sign-up (approved by an administrator) and an administrator's
@@ -444,6 +450,14 @@ REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=30)
 REMINDER_RETRY_MAX_SECONDS = env.int("REMINDER_RETRY_MAX_SECONDS", default=300)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=6)
+# Web Push (VAPID). `python manage.py vapid_keys` prints a new pair. Without them push is
+# off: the settings page offers email only and push rows are never created.
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str(
+    "VAPID_SUBJECT", default=f"mailto:{parseaddr(DEFAULT_FROM_EMAIL)[1] or 'admin@localhost'}"
+)
+PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=10.0)  # seconds for one push service answer
 
 # Security headers. The Content Security Policy allows only our own files and nonce'd
 # scripts; Bootstrap's form controls draw small SVGs from data: URLs.

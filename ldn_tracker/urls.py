@@ -7,6 +7,8 @@ from ops import views as ops_views
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", ops_views.healthz, name="healthz"),
+    path("manifest.webmanifest", ops_views.web_manifest, name="web_manifest"),
+    path("sw.js", ops_views.service_worker, name="service_worker"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("titration.urls")),

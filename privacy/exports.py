@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from accounts.models import PatientProfile, User
 from clinic import selectors as clinic_selectors
 from clinic.models import Alert, AlertThresholds, CareLink
-from reminders.models import Reminder, ReminderSettings
+from reminders.models import PushSubscription, Reminder, ReminderSettings
 from symptoms import exports as symptom_exports
 from titration.models import Plan, SafetyScreening, SupplyEntry
 
@@ -101,7 +101,12 @@ def _plans(user: User) -> list:
 
 def _reminders(user: User) -> dict:
     settings_rows = _rows(
-        ReminderSettings.objects.filter(patient=user), "travel", "home_time_zone", "nudge_enabled"
+        ReminderSettings.objects.filter(patient=user),
+        "travel",
+        "home_time_zone",
+        "nudge_enabled",
+        "repeat",
+        "channel",
     )
     return {
         "settings": settings_rows[0] if settings_rows else None,
@@ -109,10 +114,16 @@ def _reminders(user: User) -> dict:
             Reminder.objects.filter(patient=user).order_by("due_at"),
             "local_date",
             "kind",
+            "channel",
             "due_at",
             "status",
             "sent_at",
             "link_used_at",
+        ),
+        # The devices that show notifications: what they are called and when, not the
+        # push service's address or keys (they only work for this server anyway).
+        "devices": _rows(
+            PushSubscription.objects.filter(patient=user), "label", "created_at", "last_sent_at"
         ),
     }
 

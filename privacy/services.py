@@ -27,7 +27,7 @@ from clinic.models import (
     ClinicianNote,
     PatientSummary,
 )
-from reminders.models import Reminder, ReminderSettings
+from reminders.models import PushSubscription, Reminder, ReminderSettings
 from symptoms.models import DiaryEntry, QuestionnaireResponse
 from titration.models import DoseLog, Plan, SafetyScreening, SupplyEntry
 
@@ -77,6 +77,7 @@ def _health_data(user_id: int):
         SupplyEntry.objects.filter(patient_id=user_id),
         Reminder.objects.filter(patient_id=user_id),
         ReminderSettings.objects.filter(patient_id=user_id),
+        PushSubscription.objects.filter(patient_id=user_id),
         CareLink.objects.filter(patient_id=user_id),
         Alert.objects.filter(patient_id=user_id),  # and their acknowledgements
         AlertThresholds.objects.filter(patient_id=user_id),

@@ -15,6 +15,7 @@ MINUTE = dt.timedelta(minutes=1)
 CATCH_UP = dt.timedelta(hours=2)
 NUDGE_AFTER = dt.timedelta(minutes=90)
 SNOOZE_FOR = dt.timedelta(minutes=30)
+REPEAT_EVERY = dt.timedelta(minutes=30)  # "every 30 minutes, up to 3 more times"
 
 
 def wall_time_exists(naive: dt.datetime, zone: ZoneInfo) -> bool:

@@ -29,8 +29,34 @@ class ReminderSettings(models.Model):
     )
     travel = models.CharField(max_length=8, choices=Travel.choices, default=Travel.FOLLOW)
     home_time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        PUSH = "push", "A notification on my devices"
+        BOTH = "both", "Both"
+
+    class Repeat(models.TextChoices):
+        ONCE = "once", "Once"
+        NUDGE = "nudge", "Once more 90 minutes later"
+        EVERY_30 = "every30", "Every 30 minutes, up to 3 more times"
+
+    # Kept in step with `repeat` (nudge on only for NUDGE): the tick's nudge query reads it.
     nudge_enabled = models.BooleanField(
         "Remind me again if I haven't logged my dose 90 minutes later", default=True
+    )
+    repeat = models.CharField(
+        "Until I log my dose, remind me",
+        max_length=8,
+        choices=Repeat.choices,
+        default=Repeat.NUDGE,
+        db_default=Repeat.NUDGE,
+    )
+    channel = models.CharField(
+        "Remind me by",
+        max_length=5,
+        choices=Channel.choices,
+        default=Channel.EMAIL,
+        db_default=Channel.EMAIL,
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -47,6 +73,14 @@ class ReminderSettings(models.Model):
 
     def __str__(self):
         return f"Reminder settings of {self.patient}"
+
+    @property
+    def wants_push(self) -> bool:
+        return self.channel in (self.Channel.PUSH, self.Channel.BOTH)
+
+    @property
+    def wants_email(self) -> bool:
+        return self.channel in (self.Channel.EMAIL, self.Channel.BOTH)
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -73,6 +107,7 @@ class ReminderQuerySet(models.QuerySet):
                 patient_id__in={row.patient_id for row in chunk},
                 local_date__in={row.local_date for row in chunk},
                 kind__in={row.kind for row in chunk},
+                channel__in={row.channel for row in chunk},
                 status=Reminder.Status.PENDING,
                 lease_token=token,
             ).values_list("pk", flat=True)
@@ -103,15 +138,23 @@ class ReminderQuerySet(models.QuerySet):
 
 
 class Reminder(models.Model):
-    """One reminder email for one patient's local date. The database, not Redis, is the
-    source of truth: a row is created when it falls due, claimed by one worker with a
-    conditional UPDATE, and a lease that runs out hands it back to the sweeper."""
+    """One reminder (an email or a push notification) for one patient's local date. The
+    database, not Redis, is the source of truth: a row is created when it falls due,
+    claimed by one worker with a conditional UPDATE, and a lease that runs out hands it
+    back to the sweeper. Email and push have a row each, so each is sent exactly once."""
 
     class Kind(models.TextChoices):
         FIRST = "first", "Reminder"
         NUDGE = "nudge", "Second reminder"
         SNOOZE1 = "snooze1", "First snooze"
         SNOOZE2 = "snooze2", "Second snooze"
+        REPEAT1 = "repeat1", "First repeat"
+        REPEAT2 = "repeat2", "Second repeat"
+        REPEAT3 = "repeat3", "Third repeat"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        PUSH = "push", "Notification"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -131,6 +174,10 @@ class Reminder(models.Model):
     )
     local_date = models.DateField(help_text="The patient's local date of the dose.")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.FIRST)
+    # Rows written before push existed, and bulk loads, are email.
+    channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL, db_default=Channel.EMAIL
+    )
     due_at = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -153,7 +200,8 @@ class Reminder(models.Model):
         ordering = ["-due_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "local_date", "kind"], name="one_reminder_per_kind_per_night"
+                fields=["patient", "local_date", "kind", "channel"],
+                name="one_reminder_per_kind_and_channel_per_night",
             ),
             # A constraint rather than unique=True: no second (LIKE) index on PostgreSQL.
             models.UniqueConstraint(fields=["link_key"], name="reminder_link_key_unique"),
@@ -165,6 +213,12 @@ class Reminder(models.Model):
                 fields=["sent_at"],
                 condition=models.Q(kind="first", status="sent"),
                 name="reminder_first_sent",
+            ),
+            # Repeats every 30 minutes: the previous one sent 30 minutes before the window.
+            models.Index(
+                fields=["sent_at"],
+                condition=models.Q(kind__in=["repeat1", "repeat2"], status="sent"),
+                name="reminder_repeat_sent",
             ),
         ]
 
@@ -178,12 +232,50 @@ class Reminder(models.Model):
             f"<reminder-{self.pk}-{self.local_date:%Y%m%d}@{settings.REMINDER_MESSAGE_ID_DOMAIN}>"
         )
 
+    def next_repeat_kind(self):
+        return {
+            self.Kind.FIRST: self.Kind.REPEAT1,
+            self.Kind.REPEAT1: self.Kind.REPEAT2,
+            self.Kind.REPEAT2: self.Kind.REPEAT3,
+        }.get(self.kind)
+
     def next_snooze_kind(self):
         return {
             self.Kind.FIRST: self.Kind.SNOOZE1,
             self.Kind.NUDGE: self.Kind.SNOOZE1,
+            self.Kind.REPEAT1: self.Kind.SNOOZE1,
+            self.Kind.REPEAT2: self.Kind.SNOOZE1,
+            self.Kind.REPEAT3: self.Kind.SNOOZE1,
             self.Kind.SNOOZE1: self.Kind.SNOOZE2,
         }.get(self.kind)
+
+
+class PushSubscription(models.Model):
+    """One browser on one of the patient's devices that agreed to show notifications. The
+    push service names it by its endpoint; a 404 or 410 from there means it is gone."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000)
+    # The browser's keys for the payload's encryption (RFC 8291), base64url as it gives them.
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=40)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint"], name="push_subscription_endpoint_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.label or 'A device'} of {self.patient_id}"
+
+    def subscription_info(self) -> dict:
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
 
 
 class SweepMark(models.Model):

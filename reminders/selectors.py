@@ -19,7 +19,8 @@ from accounts.models import PatientProfile, User, available_time_zones
 from titration import selectors as titration_selectors
 
 from . import due
-from .models import Reminder, ReminderSettings
+from .models import PushSubscription, Reminder, ReminderSettings
+from .push import push_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def firsts_due(after: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.dat
 
 def nudge_candidates(after: dt.datetime, until: dt.datetime) -> QuerySet:
     """First reminders sent 90 minutes before (after, until], unless nudges are switched
-    off, as (patient id, local date, sent at) rows."""
+    off, as (patient id, local date, sent at, channel) rows."""
     return (
         Reminder.objects.filter(
             kind=Reminder.Kind.FIRST,
@@ -156,15 +157,75 @@ def nudge_candidates(after: dt.datetime, until: dt.datetime) -> QuerySet:
         )
         .exclude(patient__reminder_settings__nudge_enabled=False)
         .order_by()
-        .values_list("patient_id", "local_date", "sent_at")
+        .values_list("patient_id", "local_date", "sent_at", "channel")
     )
 
 
-def nudges_due(after: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.date, dt.datetime]]:
-    """Second reminders: 90 minutes after a first one that was sent, unless switched off."""
+Candidate = tuple[int, dt.date, dt.datetime, str, str | None]
+
+
+def firsts_due_as_candidates(after: dt.datetime, until: dt.datetime) -> list[Candidate]:
+    """First reminders as (patient, date, due, kind, channel): the channel (None) is the
+    patient's choice, looked up for the patients whose dose still needs one."""
+    return [(pk, day, at, Reminder.Kind.FIRST, None) for pk, day, at in firsts_due(after, until)]
+
+
+def nudges_due(after: dt.datetime, until: dt.datetime) -> list[Candidate]:
+    """Second reminders: 90 minutes after a first one that was sent, unless switched off,
+    on the first one's channel."""
     return [
-        (pk, day, sent_at + due.NUDGE_AFTER) for pk, day, sent_at in nudge_candidates(after, until)
+        (pk, day, sent_at + due.NUDGE_AFTER, Reminder.Kind.NUDGE, channel)
+        for pk, day, sent_at, channel in nudge_candidates(after, until)
     ]
+
+
+def repeats_due(after: dt.datetime, until: dt.datetime) -> list[Candidate]:
+    """For patients who chose "every 30 minutes, up to 3 more times": the next repeat 30
+    minutes after the first reminder or the last repeat was sent, on its channel."""
+    rows = (
+        Reminder.objects.filter(
+            kind__in=[Reminder.Kind.FIRST, Reminder.Kind.REPEAT1, Reminder.Kind.REPEAT2],
+            status=Reminder.Status.SENT,
+            sent_at__gt=after - due.REPEAT_EVERY,
+            sent_at__lte=until - due.REPEAT_EVERY,
+            patient__reminder_settings__repeat=ReminderSettings.Repeat.EVERY_30,
+        )
+        .order_by()
+        .values_list("patient_id", "local_date", "sent_at", "kind", "channel")
+    )
+    return [
+        (pk, day, sent_at + due.REPEAT_EVERY, Reminder(kind=kind).next_repeat_kind(), channel)
+        for pk, day, sent_at, kind, channel in rows
+    ]
+
+
+def channels_of(patient_ids: Collection[int]) -> dict[int, list[str]]:
+    """The channels each patient's reminders go by: email unless they chose push, and
+    push only to a patient with a device to notify (a patient who chose push alone and
+    has none gets the email, rather than nothing)."""
+    if not patient_ids:
+        return {}
+    chosen = {}
+    with_devices = set()
+    for chunk in _chunks(sorted(set(patient_ids))):
+        chosen.update(
+            ReminderSettings.objects.filter(patient_id__in=chunk)
+            .exclude(channel=ReminderSettings.Channel.EMAIL)
+            .values_list("patient_id", "channel")
+        )
+        if chosen and push_enabled():
+            with_devices.update(
+                PushSubscription.objects.filter(patient_id__in=chunk)
+                .values_list("patient_id", flat=True)
+                .distinct()
+            )
+    result = {}
+    for pk in patient_ids:
+        channel = chosen.get(pk, ReminderSettings.Channel.EMAIL)
+        push = pk in with_devices and channel != ReminderSettings.Channel.EMAIL
+        email = channel != ReminderSettings.Channel.PUSH or not push
+        result[pk] = [Reminder.Channel.EMAIL] * email + [Reminder.Channel.PUSH] * push
+    return result
 
 
 def doses_still_due(
@@ -229,3 +290,7 @@ def reminder_settings_of(patient) -> ReminderSettings:
         return patient.reminder_settings
     except ReminderSettings.DoesNotExist:
         return ReminderSettings(patient=patient)
+
+
+def devices_of(patient) -> list[PushSubscription]:
+    return list(PushSubscription.objects.filter(patient=patient))

@@ -20,8 +20,8 @@ from titration import services as titration_services
 from titration.models import DoseLog
 from titration.selectors import current_plan
 
-from . import due, emails, selectors, tasks
-from .models import Reminder, ReminderSettings, SweepMark
+from . import due, emails, push, selectors, tasks
+from .models import PushSubscription, Reminder, ReminderSettings, SweepMark
 from .tokens import Action, ActionClaim
 
 logger = logging.getLogger(__name__)
@@ -70,13 +70,14 @@ def reminders_tick(*, now: dt.datetime | None = None) -> TickResult:
     publish = _Publisher()
     with SweepMark.window_claim(now, longest=LOOKBACK) as (start, renew):
         if start is not None:
-            for kind, candidates, recipients_checked in [
-                (Reminder.Kind.FIRST, selectors.firsts_due(start, now), True),
-                (Reminder.Kind.NUDGE, selectors.nudges_due(start, now), False),
+            for candidates, recipients_checked in [
+                (selectors.firsts_due_as_candidates(start, now), True),
+                (selectors.nudges_due(start, now), False),
+                (selectors.repeats_due(start, now), False),
             ]:
                 for chunk in selectors._chunks(candidates, TICK_CHUNK):
                     with transaction.atomic():
-                        rows = _rows_for(chunk, kind, now, recipients_checked=recipients_checked)
+                        rows = _rows_for(chunk, now, recipients_checked=recipients_checked)
                         ids = Reminder.objects.insert_missing(rows, lease_until=now + _lease())
                         transaction.on_commit(functools.partial(publish, ids))
                     result.created += len(rows)
@@ -93,29 +94,34 @@ def reminders_tick(*, now: dt.datetime | None = None) -> TickResult:
     return result
 
 
-def _rows_for(
-    candidates, kind: str, now: dt.datetime, *, recipients_checked: bool
-) -> list[Reminder]:
+def _rows_for(candidates, now: dt.datetime, *, recipients_checked: bool) -> list[Reminder]:
+    """Rows for (patient id, local date, due instant, kind, channel) candidates whose dose
+    still needs a reminder; a first reminder's channel (None) is the patient's choice."""
     doses = selectors.doses_still_due(
-        [(pk, day) for pk, day, _ in candidates],
+        [(pk, day) for pk, day, *_ in candidates],
         recipients_checked=recipients_checked,
         now=now,
     )
+    channels = selectors.channels_of(
+        [pk for pk, day, _, _, channel in candidates if channel is None and (pk, day) in doses]
+    )
     rows = []
-    for pk, day, due_at in candidates:
+    for pk, day, due_at, kind, channel in candidates:
         if (pk, day) not in doses:
             continue
         late = due.is_too_late(due_at, now)
-        rows.append(
+        rows += [
             Reminder(
                 patient_id=pk,
                 local_date=day,
                 kind=kind,
+                channel=each,
                 due_at=due_at,
                 status=Reminder.Status.MISSED_SEND if late else Reminder.Status.PENDING,
                 detail="Reminders were not running at the time." if late else "",
             )
-        )
+            for each in ([channel] if channel else channels.get(pk, [Reminder.Channel.EMAIL]))
+        ]
     # A second beat (or a re-run window) meets the unique constraint and adds nothing.
     return rows
 
@@ -296,7 +302,7 @@ def reminders_send(*, reminder_ids: list[int], now: dt.datetime | None = None) -
     doses, later = selectors.doses_to_send(
         [(r.patient_id, r.local_date) for r in reminders], now=now
     )
-    outbox = []
+    outbox, pushes = [], []
     for reminder in reminders:
         pair = (reminder.patient_id, reminder.local_date)
         dose_mg = doses.get(pair)
@@ -310,10 +316,14 @@ def reminders_send(*, reminder_ids: list[int], now: dt.datetime | None = None) -
             batch.defer(reminder, later[pair])
         elif dose_mg is None:
             batch.finish(reminder, Reminder.Status.CANCELLED, "Not needed any more.")
+        elif reminder.channel == Reminder.Channel.PUSH:
+            pushes.append(reminder)
         else:
             outbox.append((reminder, emails.reminder_email(reminder, dose_mg)))
     if outbox:
         _outbox_send(batch, outbox)
+    if pushes:
+        _pushes_send(batch, pushes)
     if not batch.retry:
         return None
     return Retry([pk for pk, _ in batch.retry], max(wait for _, wait in batch.retry))
@@ -359,6 +369,48 @@ def _outbox_send(batch: _Batch, outbox) -> None:
             mailer.close()
 
 
+def _pushes_send(batch: _Batch, reminders: list[Reminder]) -> None:
+    """Each reminder to every device the patient subscribed, over one HTTP session. Sent
+    once it reached one of them; a device its push service calls gone is forgotten."""
+    if not push.push_enabled():
+        for reminder in reminders:
+            batch.finish(reminder, Reminder.Status.FAILED, "Push is not set up on this server.")
+        return
+    devices = {}
+    for subscription in PushSubscription.objects.filter(
+        patient_id__in={r.patient_id for r in reminders}
+    ):
+        devices.setdefault(subscription.patient_id, []).append(subscription)
+    sender = push.Sender()
+    try:
+        for reminder in reminders:
+            data = push.payload(reminder)
+            outcomes = [
+                (device, sender.send(device, data))
+                for device in devices.get(reminder.patient_id, [])
+            ]
+            gone = [device.pk for device, outcome in outcomes if outcome.gone]
+            if gone:
+                PushSubscription.objects.filter(pk__in=gone).delete()
+            delivered = [device.pk for device, outcome in outcomes if outcome.delivered]
+            if delivered:
+                PushSubscription.objects.filter(pk__in=delivered).update(last_sent_at=_now())
+                batch.finish(
+                    reminder,
+                    Reminder.Status.SENT,
+                    f"Delivered to {len(delivered)} device{'s' if len(delivered) > 1 else ''}.",
+                )
+            elif any(outcome.temporary for _, outcome in outcomes):
+                detail = next(o.detail for _, o in outcomes if o.temporary)
+                batch.temporary_failure(reminder, detail)
+            elif outcomes:
+                batch.finish(reminder, Reminder.Status.FAILED, outcomes[-1][1].detail)
+            else:
+                batch.finish(reminder, Reminder.Status.FAILED, "No device to notify.")
+    finally:
+        sender.close()
+
+
 # What the patient does -----------------------------------------------------------------
 
 
@@ -399,7 +451,11 @@ def reminder_link_act(*, claim: ActionClaim, now: dt.datetime | None = None):
         plan=plan,
         day=None,
         status=status,
-        source=DoseLog.Source.EMAIL,
+        source=(
+            DoseLog.Source.PUSH
+            if reminder.channel == Reminder.Channel.PUSH
+            else DoseLog.Source.EMAIL
+        ),
         now=now,
     )
 
@@ -419,7 +475,9 @@ def reminder_snooze(*, reminder: Reminder, now: dt.datetime | None = None) -> Re
     if kind == Reminder.Kind.SNOOZE1 and reminder.kind == Reminder.Kind.NUDGE:
         taken = set(
             Reminder.objects.filter(
-                patient_id=reminder.patient_id, local_date=reminder.local_date
+                patient_id=reminder.patient_id,
+                local_date=reminder.local_date,
+                channel=reminder.channel,
             ).values_list("kind", flat=True)
         )
         if Reminder.Kind.SNOOZE1 in taken:
@@ -428,6 +486,7 @@ def reminder_snooze(*, reminder: Reminder, now: dt.datetime | None = None) -> Re
         patient_id=reminder.patient_id,
         local_date=reminder.local_date,
         kind=kind,
+        channel=reminder.channel,
         defaults={"due_at": now + due.SNOOZE_FOR},
     )
     return snooze
@@ -452,9 +511,10 @@ def reminder_settings_update(
     *,
     patient,
     reminders_enabled: bool,
-    nudge_enabled: bool,
+    repeat: str,
     travel: str,
     home_time_zone: str,
+    channel: str = ReminderSettings.Channel.EMAIL,
 ) -> ReminderSettings:
     profile = patient.profile
     # The time itself is the dose time, changed in the profile through the dose decision.
@@ -466,7 +526,9 @@ def reminder_settings_update(
     reminder_settings, _ = ReminderSettings.objects.update_or_create(
         patient=patient,
         defaults={
-            "nudge_enabled": nudge_enabled,
+            "repeat": repeat,
+            "nudge_enabled": repeat == ReminderSettings.Repeat.NUDGE,
+            "channel": channel,
             "travel": travel,
             "home_time_zone": home_time_zone,
         },
@@ -476,3 +538,20 @@ def reminder_settings_update(
             status=Reminder.Status.CANCELLED, detail="Reminders switched off.", lease_until=None
         )
     return reminder_settings
+
+
+@transaction.atomic
+def push_subscription_save(
+    *, patient, endpoint: str, p256dh: str, auth: str, label: str = ""
+) -> PushSubscription:
+    """This browser may notify the patient. A browser that was another patient's (a
+    shared or handed-on device) now notifies only the one who asked."""
+    subscription, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={"patient": patient, "p256dh": p256dh, "auth": auth, "label": label[:100]},
+    )
+    return subscription
+
+
+def push_subscription_remove(*, patient, pk: int) -> bool:
+    return PushSubscription.objects.filter(patient=patient, pk=pk).delete()[0] > 0

@@ -49,6 +49,27 @@ def diary_save(*, patient, day: dt.date, values: dict, now: dt.datetime | None =
     PatientProfile.objects.record_changed_mark(patient, now)
 
 
+class DiaryNewerKept(Exception):
+    """The diary was saved again (on another device) after the offline copy was filled in."""
+
+
+@transaction.atomic
+def diary_replay(*, patient, day: dt.date, values: dict, saved_at: dt.datetime, now=None) -> bool:
+    """A diary filled in offline, sent when the connection returned. It replaces the day's
+    entry unless that was saved after it was filled in (then the newer one is kept and
+    DiaryNewerKept says when). Returns False when the entry already holds exactly these
+    values: the same queue sent again changes nothing."""
+    now = now or timezone.now()
+    entry = DiaryEntry.objects.select_for_update().filter(patient=patient, date=day).first()
+    if entry is not None:
+        if all(getattr(entry, name) == value for name, value in values.items()):
+            return False
+        if entry.updated_at > saved_at:
+            raise DiaryNewerKept(entry.updated_at)
+    diary_save(patient=patient, day=day, values=values, now=now)
+    return True
+
+
 class QuestionnaireNotOpen(Exception):
     pass
 

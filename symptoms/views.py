@@ -1,9 +1,11 @@
 import datetime as dt
+import json
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patient_required
 from titration import selectors as titration_selectors
@@ -31,6 +33,68 @@ def _initial(entry):
         return {}
     names = [*RATINGS, *SIDE_EFFECTS, *FACTORS, "other_text", "notes", "share_notes"]
     return {name: getattr(entry, name) for name in names}
+
+
+def _queued_diary(request):
+    """(day, form, saved at) from the offline queue's JSON, or None if it is not one."""
+    if request.content_type != "application/json":
+        return None
+    try:
+        data = json.loads(request.body)
+        fields = QueryDict(mutable=True)
+        for name, value in data.get("fields") or []:
+            fields.appendlist(str(name), str(value))
+        day = dt.date.fromisoformat(fields.get("day", ""))
+        saved_at = dt.datetime.fromisoformat(data["pressed_at"])
+        sent_at = dt.datetime.fromisoformat(data.get("sent_at") or data["pressed_at"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if saved_at.tzinfo is None or sent_at.tzinfo is None:
+        return None
+    # A device clock that is off moves the saved instant by as much (as for a dose).
+    skew = timezone.now() - sent_at
+    if abs(skew) > dt.timedelta(minutes=2):
+        saved_at += skew
+    form = DiaryForm(fields, short=fields.get("diary_form") == "short")
+    return day, form, saved_at
+
+
+@require_POST
+@patient_required
+def diary_offline(request):
+    """The offline queue sends a diary filled in without a connection. JSON in and out; the
+    message is shown to the patient as it is."""
+    queued = _queued_diary(request)
+    if queued is None:
+        return JsonResponse(
+            {"status": "refused", "message": "Not saved: this diary could not be read."},
+            status=400,
+        )
+    day, form, saved_at = queued
+    if not form.is_valid():
+        return JsonResponse(
+            {
+                "status": "refused",
+                "message": f"Your diary for {day:%A %-d %B} was not saved: please fill it in "
+                "again (some answers could not be read).",
+            }
+        )
+    try:
+        changed = services.diary_replay(
+            patient=request.user, day=day, values=form.entry_values(), saved_at=saved_at
+        )
+    except services.DiaryDateNotAllowed as exc:
+        message = f"Your diary for {day:%A %-d %B} was not saved: {exc}"
+        return JsonResponse({"status": "refused", "message": message})
+    except services.DiaryNewerKept as exc:
+        newer = timezone.localtime(exc.args[0], request.user.profile.zone)
+        message = (
+            f"Your diary for {day:%A %-d %B} was changed at {newer:%H:%M}, after you filled it "
+            "in on this phone, so that newer version was kept."
+        )
+        return JsonResponse({"status": "refused", "message": message})
+    message = f"Your diary for {day:%A %-d %B} is saved."
+    return JsonResponse({"status": "recorded" if changed else "duplicate", "message": message})
 
 
 @require_http_methods(["GET", "POST"])

@@ -272,6 +272,7 @@ class DoseLog(models.Model):
     class Source(models.TextChoices):
         APP = "app", "App"
         EMAIL = "email", "Email link"
+        PUSH = "push", "Notification"
         DEMO = "demo", "Demo data"
         # Taken or missed before the patient joined, on their word, at onboarding.
         REPORTED = "reported", "Reported by the patient when joining"
@@ -295,13 +296,17 @@ class DoseLog(models.Model):
     # When the dose was taken (now, or the earlier time the patient stated); empty for a
     # skip. The spacing rule reads it: two taken doses are never less than 6 hours apart.
     taken_at = models.DateTimeField(null=True, blank=True)
+    # The id the patient's device gave a press made offline: its queue sent again (a
+    # replay, a second tab) finds the dose already recorded instead of recording another.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = DoseLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "date"], name="one_dose_log_per_local_day")
+            models.UniqueConstraint(fields=["patient", "date"], name="one_dose_log_per_local_day"),
+            models.UniqueConstraint(fields=["client_id"], name="dose_log_client_id_unique"),
         ]
 
     def __str__(self):

@@ -135,13 +135,15 @@ def dose_log(
     now: dt.datetime | None = None,
     taken_at: dt.datetime | None = None,
     late: bool = False,
+    client_id=None,
 ) -> DoseLog:
     """Record a dose as the dose decision allows it at `now`, or raise DoseRefused.
 
     From Today's card (`late=False`), `day` is the date the page showed (None: whatever the
     decision says now); it must still be the date the decision's action is about, so a page
     left open or a second tap never records another date. A late entry (`late=True`) records
-    a missed `day` as skipped, or as taken at the stated `taken_at`.
+    a missed `day` as skipped, or as taken at the stated `taken_at`. A press queued offline
+    goes the late way too, with the instant it was pressed (`dose_replay`).
     """
     now = now or timezone.now()
     # One writer at a time per patient: the spacing rule spans dates, which the one-per-day
@@ -179,6 +181,7 @@ def dose_log(
         source=source,
         logged_at=now,
         taken_at=taken_at if taken else None,
+        client_id=client_id,
     )
     try:
         with transaction.atomic():
@@ -220,6 +223,43 @@ def doses_report_when_joining(
     if logs:
         _record_changed(patient, now)
     return logs
+
+
+def dose_replay(
+    *,
+    patient,
+    plan: Plan,
+    client_id,
+    day: dt.date,
+    pressed_at: dt.datetime,
+    now: dt.datetime | None = None,
+) -> tuple[DoseLog, bool]:
+    """ "I took it" pressed offline, sent when the connection returned: recorded through the
+    dose decision as taken at the instant it was pressed (spacing and window checked for
+    that instant, as for a stated time). Returns the dose and whether this call recorded it:
+    the same client id sent again returns the dose it recorded, and nothing more."""
+    now = now or timezone.now()
+    # The lock first, so two copies of one queue sent at once see each other's dose.
+    PatientProfile.objects.select_for_update().filter(user=patient).first()
+    existing = DoseLog.objects.filter(patient=patient, client_id=client_id).first()
+    if existing is not None:
+        return existing, False
+    log = dose_log(
+        patient=patient,
+        plan=plan,
+        day=day,
+        status=DoseLog.Status.TAKEN,
+        now=now,
+        taken_at=min(pressed_at, now),
+        late=True,
+        client_id=client_id,
+    )
+    # Pressed on time, only sent late: not a late entry unless its date had passed.
+    on_time = day >= log.taken_at.astimezone(patient.profile.zone).date()
+    if log.is_late_entry and on_time:
+        log.is_late_entry = False
+        log.save(update_fields=["is_late_entry"])
+    return log, True
 
 
 @transaction.atomic

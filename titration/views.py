@@ -1,7 +1,9 @@
 import datetime as dt
+import json
+import uuid
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -11,7 +13,7 @@ from accounts.access import patient_required
 from accounts.models import PatientProfile
 from symptoms import selectors as symptom_selectors
 
-from . import decision, selectors, services
+from . import decision, refusals, selectors, services
 from .access import plan_required
 from .forms import HoldForm, LateDoseForm, MedicinesChangedForm, SkipForm, SupplyForm
 from .models import DoseLog, SupplyEntry
@@ -48,7 +50,7 @@ def today(request, plan):
     block = selectors.opioid_block(request.user)
     if block is not None:
         return render(request, "titration/safety_stop.html", {"opioid": block})
-    return _render_today(request, plan)
+    return _render_today(request, plan, error=refusals.refusal_from(request))
 
 
 def safety_advice(request, *, alcohol: bool, liver: bool) -> None:
@@ -137,6 +139,61 @@ def _log_from_card(request, plan, status, skip_reason=""):
 @plan_required
 def dose_take(request, plan):
     return _log_from_card(request, plan, DoseLog.Status.TAKEN)
+
+
+CLOCK_SKEW_ALLOWED = dt.timedelta(minutes=2)
+
+
+def _queued_press(request):
+    """(client id, day, pressed at) from the offline queue's JSON, or None if it is not one.
+    A device whose clock is off says so by the time it sent the item: the pressed instant
+    is moved by the same amount, so a phone set to the wrong hour records the right one."""
+    if request.content_type != "application/json":
+        return None
+    try:
+        data = json.loads(request.body)
+        client_id = uuid.UUID(str(data["client_id"]))
+        fields = dict(data.get("fields") or [])
+        day = dt.date.fromisoformat(fields["day"])
+        pressed_at = dt.datetime.fromisoformat(data["pressed_at"])
+        sent_at = dt.datetime.fromisoformat(data.get("sent_at") or data["pressed_at"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if pressed_at.tzinfo is None or sent_at.tzinfo is None:
+        return None
+    skew = timezone.now() - sent_at
+    if abs(skew) > CLOCK_SKEW_ALLOWED:
+        pressed_at += skew
+    return client_id, day, pressed_at
+
+
+@require_POST
+@plan_required
+def dose_offline(request, plan):
+    """The offline queue sends "I took it" pressed without a connection. JSON in and out;
+    the message is shown to the patient as it is."""
+    press = _queued_press(request)
+    if press is None:
+        return JsonResponse(
+            {"status": "refused", "message": "Not recorded: this saved dose could not be read."},
+            status=400,
+        )
+    client_id, day, pressed_at = press
+    try:
+        log, recorded = services.dose_replay(
+            patient=request.user, plan=plan, client_id=client_id, day=day, pressed_at=pressed_at
+        )
+    except services.DoseRefused as exc:
+        taken = timezone.localtime(pressed_at, request.user.profile.zone)
+        return JsonResponse(
+            {
+                "status": "refused",
+                "message": f"Your dose pressed at {taken:%H:%M} was not recorded: {exc}",
+            }
+        )
+    taken = timezone.localtime(log.taken_at, request.user.profile.zone)
+    message = f"Your dose taken at {taken:%H:%M} is recorded."
+    return JsonResponse({"status": "recorded" if recorded else "duplicate", "message": message})
 
 
 @require_http_methods(["GET", "POST"])

@@ -275,3 +275,37 @@ def stack(transactional_db, smtp_sink, tmp_path, settings):
         finally:
             worker.stop()
             redis.stop()
+
+
+# Web Push ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def push_service(settings):
+    """Our own push service on 127.0.0.1, and this app's VAPID keys set to a new pair."""
+    from .push_service import PushService, vapid_key_pair
+
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = vapid_key_pair()
+    settings.VAPID_SUBJECT = "mailto:reminders@example.org"
+    service = PushService(settings.VAPID_PUBLIC_KEY).start()
+    yield service
+    service.stop()
+
+
+def push_device(service, patient, *, channel="push"):
+    """Subscribe one browser of `patient` on the push service; returns its id there."""
+    from reminders.models import PushSubscription, ReminderSettings
+
+    sub_id, browser = service.browser()
+    PushSubscription.objects.create(
+        patient=patient, endpoint=browser.endpoint, p256dh=browser.p256dh,
+        auth=_b64url(browser.auth), label="Chrome on Android",
+    )  # fmt: skip
+    ReminderSettings.objects.update_or_create(patient=patient, defaults={"channel": channel})
+    return sub_id
+
+
+def _b64url(raw: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

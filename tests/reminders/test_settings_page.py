@@ -12,7 +12,7 @@ URL = "/settings/reminders/"
 def _post(client, **overrides):
     data = {
         "reminders_enabled": "on",
-        "nudge_enabled": "on",
+        "repeat": "nudge",
         "travel": "follow",
         "home_time_zone": "",
     } | overrides
@@ -58,7 +58,7 @@ def test_a_refused_reminder_is_shown_as_not_delivered(patient_client, patient):
 
 def test_saving_changes_the_nudge_and_travel_but_not_the_dose_time(patient_client, patient):
     before = patient.profile.reminder_time
-    response = _post(patient_client, nudge_enabled=None, travel="home", reminder_time="22:15")
+    response = _post(patient_client, repeat="once", travel="home", reminder_time="22:15")
 
     assert response.status_code == 302
     patient.profile.refresh_from_db()

@@ -36,7 +36,7 @@ from clinic.models import (
     new_invite_code,
 )
 from reminders import tokens
-from reminders.models import Reminder, ReminderSettings
+from reminders.models import PushSubscription, Reminder, ReminderSettings
 from symptoms.models import DiaryEntry, QuestionnaireResponse
 from titration.models import DoseLog, SupplyEntry
 
@@ -166,6 +166,9 @@ def build_world() -> World:
         detail="A test alert",
     )
     note = ClinicianNote.objects.create(patient=a, author=linked, text="Discussed sleep")
+    device = PushSubscription.objects.create(
+        patient=a, endpoint="https://push.example.net/a", p256dh="x", auth="y", label="Phone"
+    )
     action_token = tokens.action_token(link_key=reminder.link_key, action=tokens.Action.TAKEN)
     world = World(
         users={
@@ -186,6 +189,7 @@ def build_world() -> World:
             "reminder": reminder,
             "alert": alert,
             "note": note,
+            "device": device,
             "active_link": active_link,
             "revoked_link": ended,
             "invitation": invitation,

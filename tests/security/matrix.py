@@ -26,6 +26,7 @@ REDIRECT_NAMES = [
     ("/admin/login/", "adminlogin"),
     ("/accounts/2fa/", "mfa"),
     ("/accounts/reauthenticate/", "reauth"),
+    ("/r/", "action"),  # an email link's confirmation page
 ]
 
 
@@ -105,6 +106,7 @@ REDIRECT_TARGETS = {
     "/clinic/patients/<id>/": "patient",
     "/clinic/patients/<id>/plan/": "plan",
     "/sharing/": "sharing",
+    "/settings/reminders/": "reminders",
     "/settings/account/": "account",
     "/accounts/email/": "email",
     "/accounts/password/change/": "pwchange",

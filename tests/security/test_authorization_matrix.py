@@ -37,7 +37,8 @@ ORDER = [
 
 # RFC 8058 one-click unsubscribe: the mail provider POSTs without our form; the signed token
 # is the credential, and pausing reminders is the only thing it can do.
-CSRF_EXEMPT = {"reminders_pause"}
+# A notification's buttons: the service worker POSTs with the signed single-use token alone.
+CSRF_EXEMPT = {"reminders_pause", "reminder_push_action"}
 
 # Pages opened with a signed token from an email rather than a login: whoever holds the
 # link may use it, whoever is logged in (the signature, expiry and single use protect them).
@@ -52,6 +53,14 @@ MATRIX = {
         "200 today today panel panel panel 200 200",
     ),
     "healthz": (
+        "200 200 200 200 200 200 200 200",
+        "405 405 405 405 405 405 405 405",
+    ),
+    "web_manifest": (
+        "200 200 200 200 200 200 200 200",
+        "405 405 405 405 405 405 405 405",
+    ),
+    "service_worker": (
         "200 200 200 200 200 200 200 200",
         "405 405 405 405 405 405 405 405",
     ),
@@ -290,6 +299,26 @@ MATRIX = {
         "200 200 200 200 200 200 200 200",
         "200 200 200 200 200 200 200 200",
     ),
+    "push_device_add": (
+        "login 405 405 405 405 405 login 405",
+        "login 400 400 404 404 404 login 404",
+    ),
+    "push_device_remove": (
+        "login 405 405 405 405 405 login 405",
+        "login reminders 404 404 404 404 login 404",
+    ),
+    "reminder_push_action": (
+        "action action action action action action action action",
+        "200 200 200 200 200 200 200 200",
+    ),
+    "dose_offline": (
+        "login 405 405 405 405 405 login 405",
+        "login 400 400 404 404 404 login 404",
+    ),
+    "diary_offline": (
+        "login 405 405 405 405 405 login 405",
+        "login 400 400 404 404 404 login 404",
+    ),
     "reminders_pause": (
         "200 200 200 200 200 200 200 200",
         "200 200 200 200 200 200 200 200",
@@ -418,6 +447,8 @@ def kwargs_for(pattern, world):
         "download_file": {"kind": "everything"},
         "reminder_action": {"token": o["action_token"]},
         "reminders_pause": {"token": o["pause_token"]},
+        "reminder_push_action": {"token": o["action_token"]},
+        "push_device_remove": {"pk": o["device"].pk},
         "clinic:clinician_invite_accept": {"token": o["invite_token"]},
         "clinic:patient_detail": {"patient_id": a.pk},
         "clinic:patient_plan": {"patient_id": a.pk},

@@ -116,7 +116,8 @@ def test_sharing_code_entry_survives_hostile_input(patient_client, code):
         {
             "reminders_enabled": HOSTILE,
             "reminder_time": HOSTILE,
-            "nudge_enabled": HOSTILE,
+            "repeat": HOSTILE,
+            "channel": HOSTILE,
             "travel": HOSTILE,
             "home_time_zone": HOSTILE_TEXT,
         }
