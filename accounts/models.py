@@ -157,6 +157,7 @@ class PatientProfile(models.Model):
         max_length=8,
         choices=PaperSize.choices,
         default=PaperSize.A4,
+        db_default=PaperSize.A4,
     )
     onboarded_at = models.DateTimeField(null=True, blank=True)
     # Set by every save to the patient's record (a dose, the diary, the plan, the safety

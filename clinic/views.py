@@ -506,7 +506,10 @@ def export_fhir(request, patient_id):
         content_type="application/fhir+json",
         headers={
             "Content-Disposition": _attachment(
-                patient, f"fhir-{kind}", patient.profile.local_today(), "json"
+                patient,
+                "fhir" if kind == "transaction" else "fhir-document",
+                patient.profile.local_today(),
+                "json",
             )
         },
     )

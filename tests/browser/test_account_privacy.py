@@ -48,7 +48,12 @@ def test_a_fresh_login_downloads_at_once_and_says_so(page, check_page, patient):
     with page.expect_download() as csv_started:
         page.get_by_role("button", name="Download my diary and doses (CSV)").click()
     expect(page.get_by_role("heading", name="Your download has started")).to_be_visible()
-    assert sorted(zip_names(csv_started.value)) == ["diary.csv", "doses.csv", "questionnaires.csv"]
+    assert sorted(zip_names(csv_started.value)) == [
+        "README.txt",
+        "diary.csv",
+        "doses.csv",
+        "questionnaires.csv",
+    ]
     check_page("csv-download-started")
 
 

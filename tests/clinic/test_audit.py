@@ -70,9 +70,9 @@ def test_the_migration_strips_query_strings_written_before(doctor, patient):
     old = AuditEvent.objects.create(
         actor=doctor, patient=patient, action="panel", outcome="allowed", path="/clinic/?q=Alex"
     )
-    migration = importlib.import_module("clinic.migrations.0006_audit_paths_and_admin_actions")
+    migration = importlib.import_module("clinic.migrations.0008_audit_paths_and_admin_actions")
     state = MigrationLoader(connection).project_state(
-        ("clinic", "0006_audit_paths_and_admin_actions")
+        ("clinic", "0008_audit_paths_and_admin_actions")
     )
     with connection.schema_editor(atomic=True) as editor:
         migration.strip_query_strings(state.apps, editor)

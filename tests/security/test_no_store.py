@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ..downloads import download
 from .conftest import login_persona
 from .test_account_deletion import recently_authenticated
 
@@ -22,19 +23,25 @@ def as_persona(world, persona):
     return client
 
 
-@pytest.mark.parametrize(
-    "name", ["today", "diary", "progress", "report", "report_pdf", "export_zip"]
-)
+@pytest.mark.parametrize("name", ["today", "diary", "progress", "report", "report_pdf"])
 def test_the_patients_pages_and_files(world, name):
     response = as_persona(world, "patient_a").get(reverse(name))
     assert response.status_code == 200
     assert_no_store(response)
 
 
-def test_the_patients_data_zip(world):
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("data_export", "application/zip"),
+        ("export_zip", "application/zip"),
+        ("export_fhir", "application/fhir+json"),
+    ],
+)
+def test_the_patients_downloads(world, name, content_type):
     client = recently_authenticated(Client(), world["patient_a"])
-    response = client.post(reverse("data_export"))
-    assert response["Content-Type"] == "application/zip"
+    response = download(client, reverse(name))
+    assert response["Content-Type"] == content_type
     assert_no_store(response)
 
 
