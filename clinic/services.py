@@ -129,6 +129,7 @@ def clinician_signup(
     return None
 
 
+@transaction.atomic
 def clinic_get_or_create(*, name: str) -> tuple[Clinic, bool]:
     """The clinic of this name, matched without regard to case so "riverside pain clinic"
     typed at a prompt does not make a second Riverside; created when there is none."""

@@ -225,6 +225,7 @@ def doses_report_when_joining(
     return logs
 
 
+@transaction.atomic
 def dose_replay(
     *,
     patient,

@@ -30,6 +30,7 @@ def _render_today(request, plan, *, status=200, error="", now=None):
         "dose_error": error,
         "diary_done": diary_done,
         "week_lines": symptom_selectors.weekly_summary(request.user, t.local_today),
+        "oob": False,  # set, not missing: a failed lookup would log the whole context
     }
     if request.htmx:
         # The card that was tapped, and "Your week" out of band: its counts just changed.

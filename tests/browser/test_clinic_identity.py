@@ -4,7 +4,6 @@ both."""
 
 import datetime as dt
 import json
-import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.models import CareLink, Clinic
-from tests.clinic.conftest import add_history, approved_clinician, link, totp_code
-from tests.factories import PASSWORD, onboarded_patient
+from tests.browser.conftest import clinician_log_in
+from tests.clinic.conftest import add_history, approved_clinician, link
+from tests.factories import onboarded_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,14 +33,7 @@ def test_a_clinician_enters_the_record_number_and_the_export_carries_it(
     page, check_page, doctor_and_patient
 ):
     doctor, patient = doctor_and_patient
-    page.goto("/accounts/login/")
-    page.get_by_role("textbox", name="Email").fill(doctor.email)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-    page.get_by_role("textbox").first.fill(totp_code(doctor.totp_secret))
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/2fa/"))
+    clinician_log_in(page, doctor)
 
     page.goto(f"/clinic/patients/{patient.pk}/#identity")
     identity = page.locator("#identity")

@@ -154,7 +154,7 @@ def test_a_clinician_previews_a_step_back_and_confirms_it_on_a_laptop(
     _log_in(page, doctor.email)
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     page.get_by_role("textbox").first.fill(totp_code(doctor.totp_secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/2fa/"))
 
     page.goto(f"/clinic/patients/{patient.pk}/plan/")

@@ -136,11 +136,11 @@ def test_each_patient_sees_only_their_own_last_reminder(client, patient, other_p
 
 def test_a_morning_patient_sees_their_morning_time_not_bedtime(patient_client, patient):
     # A morning patient who never chose a time has their reminder at the morning default;
-    # the form must not offer bedtime, or saving it unchanged would move their dose.
+    # the page must not say bedtime.
     profile = patient.profile
     profile.dose_time, profile.reminder_time = "morning", None
     profile.save(update_fields=["dose_time", "reminder_time"])
 
     body = patient_client.get(URL).content.decode()
 
-    assert f'value="{profile.DEFAULT_MORNING:%H:%M}' in body
+    assert f"your dose time, <strong>{profile.DEFAULT_MORNING:%H:%M}</strong>" in body

@@ -176,7 +176,8 @@ def test_saving_the_nights_records_them_on_the_patients_word_once(client, joinin
         "today"
     )
     assert DoseLog.objects.filter(patient=joining).count() == 19
-    assert "Reported by the patient when joining" in doses_csv(joining)
+    # recorded_from: "reported", which the data dictionary explains.
+    assert ",reported\r\n" in doses_csv(joining)
     body = client.get(reverse("plan")).content.decode()
     assert "(reported)" in body and "the ones you told us about when you joined" in body
     assert "18 of 19" in body
