@@ -92,6 +92,7 @@ def test_a_new_clinician_gets_from_sign_up_to_the_patient_list(page, check_page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Waiting for approval")
     check_page("waiting-for-approval")
     page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status")).to_contain_text("logged out")
 
     out = StringIO()
     call_command(
@@ -123,6 +124,8 @@ def test_a_code_used_twice_says_to_wait_for_the_next_one(page, check_page, trans
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/clinic/$"))
     page.get_by_role("button", name="Log out").click()
+    # The logout's own navigation must end before the next one starts.
+    expect(page.get_by_role("status")).to_contain_text("logged out")
 
     _log_in(page, doctor.email, PASSWORD)
     page.get_by_role("textbox", name="Code from your authenticator app").fill(code)

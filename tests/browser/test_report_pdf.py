@@ -89,6 +89,7 @@ def test_the_patient_and_the_clinician_get_the_same_readable_report(
     assert len(patient_pngs) == 2
 
     page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status")).to_contain_text("logged out")
     clinician_log_in(page, doctor)
 
     page.goto(f"/clinic/patients/{alex.pk}/")

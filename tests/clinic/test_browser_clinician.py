@@ -102,6 +102,7 @@ def test_a_clinician_approves_a_held_step_up_and_the_patient_sees_it(
     check_page("step-up-approved")
 
     page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status")).to_contain_text("logged out")
     page.goto("/accounts/login/")
     page.get_by_role("textbox", name="Email").fill(held_patient.email)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
