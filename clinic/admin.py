@@ -1,14 +1,5 @@
 from django.contrib import admin, messages
 
-from accounts import admin as accounts_admin
-from accounts.models import PatientProfile
-from reminders import admin as reminders_admin
-from reminders.models import Reminder, ReminderSettings
-from symptoms import admin as symptoms_admin
-from symptoms.models import DiaryEntry
-from titration import admin as titration_admin
-from titration.models import DoseLog, Plan, SafetyScreening
-
 from . import services
 from .models import (
     Alert,
@@ -143,24 +134,3 @@ class AlertAcknowledgementAdmin(AuditedAdminMixin, ReadOnlyAdmin):
     list_display = ["alert", "clinician", "created_at"]
     list_select_related = ["alert", "alert__patient", "clinician"]
     audit_patient = "alert.patient_id"
-
-
-# The record's own apps register their admins and cannot import the audit log (it is built
-# on them), so their health-data admins are registered again here with auditing added.
-def _register_audited(model, model_admin, audit_patient="patient_id"):
-    audited = type(
-        f"Audited{model_admin.__name__}",
-        (AuditedAdminMixin, model_admin),
-        {"audit_patient": audit_patient, "__module__": __name__},
-    )
-    admin.site.unregister(model)
-    admin.site.register(model, audited)
-
-
-_register_audited(PatientProfile, accounts_admin.PatientProfileAdmin, "user_id")
-_register_audited(SafetyScreening, titration_admin.SafetyScreeningAdmin)
-_register_audited(Plan, titration_admin.PlanAdmin)
-_register_audited(DoseLog, titration_admin.DoseLogAdmin)
-_register_audited(DiaryEntry, symptoms_admin.DiaryEntryAdmin)
-_register_audited(Reminder, reminders_admin.ReminderAdmin)
-_register_audited(ReminderSettings, reminders_admin.ReminderSettingsAdmin)

@@ -21,7 +21,6 @@ between phases, so every POST writes a new row. A diary POST saves today's short
 
 import argparse
 import asyncio
-import datetime as dt
 import itertools
 import statistics
 import sys
@@ -89,25 +88,17 @@ def floor_post(port, people):
     return make
 
 
-def dose_slots(people):
-    """Every (patient, day) the benchmark may log: today and the two days before, patient
-    after patient, so consecutive POSTs come from different people."""
-    slots = []
-    for back in range(seed.FREE_DOSE_DAYS):
-        for person in people:
-            slots.append((person, person.local_today() - dt.timedelta(days=back)))
-    return slots
-
-
 def dose_take(port, people):
-    slots = iter(dose_slots(people))
+    # One dose per patient, the one Today's card offers (the dose decision's date: the form
+    # sends no date): a second within 6 hours is refused, as it must be.
+    slots = iter(people)
 
     async def make():
         try:
-            person, day = next(slots)
+            person = next(slots)
         except StopIteration:
             return "exhausted", False, ""
-        body = urlencode({"csrfmiddlewaretoken": person.csrf_token, "day": day}).encode()
+        body = urlencode({"csrfmiddlewaretoken": person.csrf_token}).encode()
         r = await common.http_request(
             port, "POST", "/dose/take/", headers=post_headers(port, person, htmx=True), body=body
         )

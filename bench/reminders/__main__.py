@@ -171,15 +171,16 @@ def patients_create(population, due, peak):
         "CASE WHEN n %% 3 = 0 THEN 1 END, now(), now(), now() "
         "FROM generate_series(0, %(population)s - 1) n",
         "INSERT INTO titration_safetyscreening (id, patient_id, opioid_use, alcohol, "
-        "liver_medications, liver_disease, created_at) "
-        "SELECT n + 1, n + 1, false, false, false, false, now() "
+        "liver_medications, liver_disease, opioid_free_confirmed, created_at) "
+        "SELECT n + 1, n + 1, false, false, false, false, false, now() "
         "FROM generate_series(0, %(population)s - 1) n",
         "INSERT INTO titration_plan (id, patient_id, protocol, target_mg, start_date, "
-        "custom_steps, created_at) SELECT n + 1, n + 1, 'standard', 4.5, %(start)s, '[]', now() "
+        "custom_steps, start_step, created_at) "
+        "SELECT n + 1, n + 1, 'standard', 4.5, %(start)s, '[]', 0, now() "
         "FROM generate_series(0, %(population)s - 1) n",
         "INSERT INTO titration_planevent (id, plan_id, kind, effective_date, days, reason, "
-        "automatic, actor_id, created_at) "
-        "SELECT n + 1, n + 1, 'start', %(start)s, NULL, '', false, n + 1, now() "
+        "automatic, actor_id, confirmation_key, created_at) "
+        "SELECT n + 1, n + 1, 'start', %(start)s, NULL, '', false, n + 1, '', now() "
         "FROM generate_series(0, %(population)s - 1) n",
         # One in a hundred stays on home time (at home now), so both due queries have work.
         "INSERT INTO reminders_remindersettings (id, patient_id, travel, home_time_zone, "
