@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from kombu.messaging import Producer
 
-from clinic.models import AlertAcknowledgement, ClinicianNote
+from clinic.models import AlertAcknowledgement, CareLink, ClinicianNote
 from symptoms.models import DiaryEntry
 from titration.models import DoseLog, PlanEvent
 
@@ -91,6 +91,8 @@ def test_the_marker_goes_nowhere_but_the_database(
             reverse("reminder_settings"),
             {"reminder_time": "21:30", "travel": "home", "home_time_zone": MARKER},
         )
+        # The profile's name (it signs emails and greets on pages).
+        patient.post(reverse("profile"), {"section": "name", "name-first_name": MARKER})
         # The clinician: a note, an alert acknowledgement, a plan message, an invitation,
         # a panel search.
         args = [a.pk]
@@ -105,6 +107,7 @@ def test_the_marker_goes_nowhere_but_the_database(
         )
         doctor.post(reverse("clinic:care_invite"), {"email": f"{MARKER.lower()}@example.org"})
         doctor.post(reverse("clinic:panel"), {"q": MARKER}, follow=True)
+        doctor.post(reverse("clinic:patient_identity", args=args), {"mrn": MARKER[:40]})
 
     # The marker was really typed in and stored: otherwise this test proves nothing.
     entry = DiaryEntry.objects.get(patient=a, date=yesterday)
@@ -115,6 +118,9 @@ def test_the_marker_goes_nowhere_but_the_database(
     assert ClinicianNote.objects.filter(patient=a, text=MARKER).exists()
     assert AlertAcknowledgement.objects.filter(note=MARKER).exists()
     assert mail.outbox, "the invitation email was sent"
+    a.refresh_from_db()
+    assert a.first_name == MARKER
+    assert CareLink.objects.filter(patient=a, mrn=MARKER[:40]).exists()
 
     assert captured_logs, "logging was captured"
     leaks = [line for line in captured_logs if MARKER.lower() in line.lower()]
